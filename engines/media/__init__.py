@@ -1,0 +1,1 @@
+"""Video and image files, and the classic image operations the control nodes use."""

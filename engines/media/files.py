@@ -1,0 +1,49 @@
+"""Writing files so that nothing is ever half-written: a temporary name, then a rename."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (same suffix, so encoders pick the same
+    format); it becomes ``path`` only if the block finishes, and is removed if not."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_folder(path: Path) -> Iterator[Path]:
+    """Like ``atomic_output`` for a folder of files (an image sequence)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            _remove_tree(old)
+        else:
+            os.replace(tmp, path)
+    finally:
+        _remove_tree(tmp)
+
+
+def _remove_tree(path: Path) -> None:
+    if path.is_dir():
+        for child in path.iterdir():
+            _remove_tree(child) if child.is_dir() else child.unlink()
+        path.rmdir()

@@ -1,0 +1,131 @@
+"""Reading and writing videos: MP4 through imageio-ffmpeg, and PNG image sequences.
+
+Frames are uint8 RGB arrays [T, H, W, 3] everywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .files import atomic_folder, atomic_output
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".gif")
+
+
+class VideoError(Exception):
+    """A video cannot be read or written; the message names the file and why."""
+
+
+def read_video(path: Path, max_frames: int = 0, fps: float = 0.0) -> tuple[np.ndarray, float]:
+    """(frames, fps) from a video file or a folder of images (sorted by name).
+
+    ``max_frames`` > 0 keeps the first frames only; ``fps`` > 0 overrides the file's rate
+    (an image folder has none of its own and defaults to 24).
+    """
+    if not path.exists():
+        raise VideoError(f"{path}: no such file or folder")
+    if path.is_dir():
+        frames, file_fps = _read_image_folder(path, max_frames), 24.0
+    elif path.suffix.lower() in IMAGE_SUFFIXES:
+        frames, file_fps = _read_image(path)[None], 24.0
+    else:
+        frames, file_fps = _read_video_file(path, max_frames)
+    return frames, fps if fps > 0 else file_fps
+
+
+def _read_video_file(path: Path, max_frames: int) -> tuple[np.ndarray, float]:
+    import imageio_ffmpeg
+
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: the file is empty (0 bytes)")
+    frames: list[np.ndarray] = []
+    try:
+        reader = imageio_ffmpeg.read_frames(str(path))
+        meta = next(reader)
+        w, h = meta["size"]
+        for raw in reader:
+            frames.append(np.frombuffer(raw, np.uint8).reshape(h, w, 3))
+            if max_frames and len(frames) == max_frames:
+                break
+        reader.close()
+    except (RuntimeError, OSError, StopIteration, KeyError, ValueError) as e:
+        reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        raise VideoError(f"{path}: cannot decode as video ({reason})") from None
+    if not frames:
+        raise VideoError(f"{path}: the video has no frames")
+    fps = float(meta.get("fps") or 24.0)
+    return np.stack(frames), fps
+
+
+def _read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise VideoError(f"{path}: cannot decode as an image")
+    return np.ascontiguousarray(image[..., ::-1])  # BGR -> RGB
+
+
+def _read_image_folder(path: Path, max_frames: int) -> np.ndarray:
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise VideoError(f"{path}: the folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    if max_frames:
+        files = files[:max_frames]
+    frames = [_read_image(f) for f in files]
+    shapes = {f.shape for f in frames}
+    if len(shapes) > 1:
+        raise VideoError(f"{path}: the images differ in size ({sorted(shapes)})")
+    return np.stack(frames)
+
+
+def write_video(path: Path, frames: np.ndarray, fps: float, crf: int = 18) -> Path:
+    """Write an H.264 MP4 (``.mp4``) or a folder of PNGs (any path without a video suffix).
+
+    yuv420p needs even sizes: an odd width or height is padded by repeating the edge.
+    """
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        _write_mp4(path, frames, fps, crf)
+    elif path.suffix:
+        raise VideoError(f"{path}: unknown video format {path.suffix!r} (use .mp4, or a folder name for PNGs)")
+    else:
+        with atomic_folder(path) as tmp:
+            for i, frame in enumerate(frames):
+                write_png(tmp / f"frame_{i:05d}.png", frame, atomic=False)
+    return path
+
+
+def _write_mp4(path: Path, frames: np.ndarray, fps: float, crf: int) -> None:
+    import imageio_ffmpeg
+
+    t, h, w, _ = frames.shape
+    padded = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+    with atomic_output(path) as tmp:
+        writer = imageio_ffmpeg.write_frames(
+            str(tmp),
+            (w + w % 2, h + h % 2),
+            fps=fps,
+            codec="libx264",
+            quality=None,
+            macro_block_size=1,
+            output_params=["-crf", str(crf), "-movflags", "+faststart"],
+            ffmpeg_log_level="error",
+        )
+        writer.send(None)  # start ffmpeg
+        for frame in padded:
+            writer.send(np.ascontiguousarray(frame))
+        writer.close()
+
+
+def write_png(path: Path, image: np.ndarray, atomic: bool = True) -> Path:
+    """Write an RGB (or grey) uint8 image as PNG."""
+    bgr = np.ascontiguousarray(image[..., ::-1]) if image.ndim == 3 else image
+    if not atomic:
+        if not cv2.imwrite(str(path), bgr):
+            raise VideoError(f"{path}: cannot write PNG")
+        return path
+    with atomic_output(path) as tmp:
+        write_png(tmp, image, atomic=False)
+    return path

@@ -1,0 +1,268 @@
+"""The ``worldgraph`` command line.
+
+Exit codes: 0 success (a guardrail blocking a branch is a result, so also 0),
+1 a node failed at run time, 2 an invalid graph, file or usage, 130 cancelled (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from worldgraph import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+
+EPILOG = """exit codes:
+  0    success (a branch blocked by a guardrail is a result, not a failure)
+  1    a node failed at run time
+  2    invalid graph, unreadable file or bad usage
+  130  cancelled (Ctrl-C)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="worldgraph",
+        description="Run, check and list world-model node graphs stored as USD files.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"worldgraph {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a graph", epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("graph", type=Path, help="a .usda graph file")
+    run.add_argument("--out", type=Path, help="output folder (default: out/<graph file name>)")
+    run.add_argument(
+        "--set", dest="sets", action="append", default=[], metavar="NODE.INPUT=VALUE",
+        help="set an input before running, e.g. --set /Edges/canny.preset=high (repeatable)",
+    )
+    run.add_argument("--seed", type=int, help="graph seed (default: the file's, else 0)")
+    run.add_argument("--json", action="store_true", help="JSON-lines events on stdout")
+
+    validate = commands.add_parser("validate", help="check graphs without running them",
+                                   epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    validate.add_argument("graphs", type=Path, nargs="+", metavar="GRAPH")
+    validate.add_argument("--json", action="store_true", help="a JSON report on stdout")
+
+    nodes = commands.add_parser("nodes", help="list node types and their schemas")
+    nodes.add_argument("ids", nargs="*", metavar="ID", help="only these node types")
+    nodes.add_argument("--json", action="store_true", help="schemas as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from worldgraph.nodes import WorldgraphError
+
+    try:
+        return int(COMMANDS[args.command](args))
+    except WorldgraphError as e:
+        _error(str(e), args)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as e:  # a bug of ours: say so briefly, details with --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"internal error: {type(e).__name__}: {e} (rerun with --debug for details)",
+              file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _error(message: str, args: argparse.Namespace) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps({"event": "error", "message": message}))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+    if args.debug:
+        traceback.print_exc()
+
+
+# ------------------------------------------------------------------------------ run
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from worldgraph.nodes import CancelToken, Executor, GraphInvalid, load_graph, validate
+
+    from .views import JsonLines, PlainLines, RichProgress
+
+    graph = load_graph(args.graph)
+    for assignment in args.sets:
+        _apply_set(graph, assignment)
+    problems = validate(graph)
+    if problems:
+        if args.json:
+            print(json.dumps({"event": "invalid", "file": str(args.graph),
+                              "problems": [p.to_json() for p in problems]}))
+        else:
+            print(GraphInvalid(str(args.graph), problems), file=sys.stderr)
+        return EXIT_INVALID
+
+    out_dir = args.out or Path("out") / args.graph.stem
+    json_view = JsonLines() if args.json else None
+    view = json_view or (RichProgress() if sys.stderr.isatty() else PlainLines())
+    cancel = CancelToken()
+    previous = signal.signal(signal.SIGINT, _cancel_on_first_interrupt(cancel))
+    try:
+        result = Executor(handlers=[view]).run(graph, out_dir, seed=args.seed, cancel=cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    if json_view:
+        json_view.write({
+            "event": "result",
+            "status": result.status,
+            "files": [str(f) for f in result.files],
+            "failures": [{"path": f.path, "type": f.type, "message": f.message, "inputs": f.inputs}
+                         for f in result.failures],
+            "blocked": result.blocked,
+        })
+    else:
+        _print_summary(result, out_dir, args.debug)
+    return {"ok": EXIT_OK, "blocked": EXIT_OK, "cancelled": EXIT_CANCELLED}.get(
+        result.status, EXIT_FAILED
+    )
+
+
+def _apply_set(graph: Any, assignment: str) -> None:
+    """``/Graph/node.input=VALUE`` (or ``node.input=VALUE``), parsed by the input's type."""
+    from worldgraph.nodes import GraphEditError
+
+    target, sep, text = assignment.partition("=")
+    node_path, dot, input_name = target.rpartition(".")
+    if not sep or not dot or not node_path or not input_name:
+        raise GraphEditError(f"--set {assignment!r}: expected NODE.INPUT=VALUE")
+    node = graph.node(node_path)
+    if node.type_id not in graph.registry:
+        return  # the validator reports the unknown type with everything else
+    spec = graph.registry.get(node.type_id).schema.input(input_name)
+    if spec is None:
+        raise GraphEditError(f"--set {assignment!r}: {node.type_id} has no input {input_name!r}")
+    graph.set_value(node.path, input_name, _parse_value(text, spec.type.name, assignment))
+
+
+def _parse_value(text: str, type_name: str, assignment: str) -> Any:
+    from worldgraph.nodes import GraphEditError
+
+    try:
+        if type_name == "int":
+            return int(text)
+        if type_name == "float":
+            return float(text)
+        if type_name == "bool":
+            return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}[
+                text.lower()
+            ]
+    except (ValueError, KeyError):
+        raise GraphEditError(f"--set {assignment!r}: {text!r} is not a {type_name}") from None
+    return text
+
+
+def _cancel_on_first_interrupt(cancel: Any) -> Any:
+    def handler(signum: int, frame: Any) -> None:
+        if cancel.cancelled:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        cancel.cancel()
+        print("\ncancelling after the current step (Ctrl-C again to stop now)", file=sys.stderr)
+
+    return handler
+
+
+def _print_summary(result: Any, out_dir: Path, debug: bool) -> None:
+    for failure in result.failures:
+        print(f"error: {failure}", file=sys.stderr)
+        if debug:
+            print(failure.traceback, file=sys.stderr)
+    for path, why in result.blocked.items():
+        print(f"{path}: {why}")
+    files = result.files
+    if files:
+        print(f"wrote {len(files)} file(s) in {out_dir}:")
+        for f in files:
+            print(f"  {f}  {_size(f)}")
+    print(f"{result.status}: {len(result.ran)} ran, {len(result.cached)} cached "
+          f"in {result.seconds:.2f} s")
+
+
+def _size(path: Path) -> str:
+    size = sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else path.stat().st_size
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+# ------------------------------------------------------------------------------ validate
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from worldgraph.nodes import GraphInvalid, WorldgraphError, load_graph, validate
+
+    reports = []
+    for file in args.graphs:
+        report: dict[str, Any] = {"file": str(file)}
+        try:
+            graph = load_graph(file)
+            problems = validate(graph)
+            report |= {"valid": not problems, "nodes": len(graph.nodes),
+                       "problems": [p.to_json() for p in problems]}
+            message = str(GraphInvalid(str(file), problems)) if problems else ""
+        except WorldgraphError as e:
+            report |= {"valid": False, "nodes": 0, "problems": [], "error": str(e)}
+            message = f"error: {e}"
+        reports.append(report)
+        if not args.json:
+            if report["valid"]:
+                print(f"ok: {file} ({report['nodes']} nodes)")
+            else:
+                print(message, file=sys.stderr)
+    if args.json:
+        print(json.dumps(reports, indent=2, default=str))
+    return EXIT_OK if all(r["valid"] for r in reports) else EXIT_INVALID
+
+
+# ------------------------------------------------------------------------------ nodes
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    from worldgraph.nodes import REQUIRED, default_registry
+
+    registry = default_registry()
+    types = [registry.get(i) for i in args.ids] if args.ids else list(registry)
+    for problem in registry.load_errors:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([t.schema.to_json() for t in types], indent=2, default=str))
+        return EXIT_OK
+    for t in types:
+        s = t.schema
+        print(f"{s.id} (v{s.version}, {s.category}){'' if s.deterministic else ' [not cached]'}")
+        print(f"    {s.doc.splitlines()[0] if s.doc else ''}")
+        for i in s.inputs:
+            extra = []
+            if i.default is not REQUIRED:
+                extra.append(f"default {i.default!r}")
+            if i.choices:
+                extra.append("one of " + "|".join(i.choices))
+            if i.range:
+                extra.append(f"range {list(i.range)}")
+            detail = f" ({', '.join(extra)})" if extra else ""
+            print(f"    in  {i.name}: {i.type}{detail}{' required' if i.required else ''} - {i.doc}")
+        for o in s.outputs:
+            print(f"    out {o.name}: {o.type} - {o.doc}")
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "nodes": cmd_nodes}

@@ -1,0 +1,193 @@
+"""The in-memory graph: node instances keyed by prim path, values and connections.
+
+Edits go through methods that check against the registry and raise ``GraphEditError``;
+a graph loaded from a file may hold anything (unknown types, bad values) so that the
+validator can report every problem at once instead of the loader stopping at the first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import GraphEditError, UnknownNodeType
+from .problems import Problem
+from .registry import Registry, default_registry
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The source of a connected input: a node's prim path and one of its outputs."""
+
+    node: str
+    output: str
+
+    def __str__(self) -> str:
+        return f"{self.node}.outputs:{self.output}"
+
+
+@dataclass
+class NodeInstance:
+    path: str  # prim path, e.g. /Edges/canny: the node's identity
+    type_id: str
+    type_version: int
+    values: dict[str, Any] = field(default_factory=dict)
+    connections: dict[str, Connection] = field(default_factory=dict)
+    pos: tuple[float, float] | None = None  # editor layout
+    authored_types: dict[str, str] = field(default_factory=dict)  # USD types as read from a file
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+class Graph:
+    def __init__(
+        self,
+        path: str = "/Graph",
+        *,
+        registry: Registry | None = None,
+        base_dir: Path | None = None,
+        seed: int = 0,
+    ) -> None:
+        if not path.startswith("/") or not _IDENTIFIER.match(path.rsplit("/", 1)[-1]):
+            raise GraphEditError(f"graph path {path!r} is not an absolute prim path")
+        self.path = path
+        self.registry = registry or default_registry()
+        self.base_dir = base_dir  # relative asset paths resolve from here
+        self.seed = seed
+        self.nodes: dict[str, NodeInstance] = {}
+        self.load_problems: list[Problem] = []  # what the file loader could not make sense of
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    # ------------------------------------------------------------------ lookups
+
+    def node(self, name_or_path: str) -> NodeInstance:
+        path = self.resolve(name_or_path)
+        try:
+            return self.nodes[path]
+        except KeyError:
+            raise GraphEditError(f"{self.path} has no node {name_or_path!r}") from None
+
+    def resolve(self, name_or_path: str) -> str:
+        return name_or_path if name_or_path.startswith("/") else f"{self.path}/{name_or_path}"
+
+    def asset_path(self, value: str) -> Path:
+        """An asset input's file: relative paths resolve from the graph file's folder."""
+        return (self.base_dir or Path.cwd()).joinpath(value).resolve()
+
+    def inputs_of(self, path: str) -> set[str]:
+        """Paths of the nodes whose outputs feed ``path`` directly."""
+        return {c.node for c in self.nodes[path].connections.values()}
+
+    def downstream(self, paths: Iterable[str]) -> list[str]:
+        """Every node that depends on any of ``paths``, in graph order (not including them)."""
+        consumers: dict[str, set[str]] = {p: set() for p in self.nodes}
+        for n in self.nodes.values():
+            for c in n.connections.values():
+                consumers.setdefault(c.node, set()).add(n.path)
+        seen: set[str] = set()
+        todo = deque(paths)
+        while todo:
+            for consumer in consumers.get(todo.popleft(), ()):
+                if consumer not in seen:
+                    seen.add(consumer)
+                    todo.append(consumer)
+        return [p for p in self.nodes if p in seen]
+
+    def topological_order(self) -> tuple[list[str], list[str]]:
+        """(nodes in an order where sources come first, nodes on or behind a cycle)."""
+        pending = {p: {c for c in self.inputs_of(p) if c in self.nodes} for p in self.nodes}
+        order: list[str] = []
+        ready = [p for p, deps in pending.items() if not deps]
+        while ready:
+            p = ready.pop(0)
+            order.append(p)
+            del pending[p]
+            for q, deps in pending.items():
+                if p in deps:
+                    deps.discard(p)
+                    if not deps and q not in ready:
+                        ready.append(q)
+        return order, [p for p in self.nodes if p in pending]
+
+    # ------------------------------------------------------------------ edits
+
+    def add_node(
+        self,
+        name: str,
+        type_id: str,
+        *,
+        values: dict[str, Any] | None = None,
+        pos: tuple[float, float] | None = None,
+    ) -> NodeInstance:
+        if not _IDENTIFIER.match(name):
+            raise GraphEditError(f"node name {name!r} is not a valid USD prim name")
+        path = self.resolve(name)
+        if path in self.nodes:
+            raise GraphEditError(f"{path} already exists")
+        try:
+            node_type = self.registry.get(type_id)
+        except UnknownNodeType as e:
+            raise GraphEditError(str(e)) from None
+        instance = NodeInstance(path, type_id, node_type.schema.version, pos=pos)
+        self.nodes[path] = instance
+        for key, value in (values or {}).items():
+            try:
+                self.set_value(path, key, value)
+            except GraphEditError:
+                del self.nodes[path]
+                raise
+        return instance
+
+    def remove_node(self, name_or_path: str) -> None:
+        path = self.node(name_or_path).path
+        del self.nodes[path]
+        for n in self.nodes.values():
+            n.connections = {k: c for k, c in n.connections.items() if c.node != path}
+
+    def set_value(self, name_or_path: str, input_name: str, value: Any) -> None:
+        """Set an input's value; it replaces a connection to that input."""
+        n = self.node(name_or_path)
+        spec = self.registry.get(n.type_id).schema.input(input_name)
+        if spec is None:
+            raise GraphEditError(f"{n.path} ({n.type_id}) has no input {input_name!r}")
+        if problem := spec.check_value(value):
+            raise GraphEditError(f"{n.path}.inputs:{input_name}: {problem}")
+        n.connections.pop(input_name, None)
+        n.values[input_name] = value
+
+    def connect(self, source: str, output: str, target: str, input_name: str) -> None:
+        """Connect ``source.outputs:output`` to ``target.inputs:input_name``."""
+        src, dst = self.node(source), self.node(target)
+        out_spec = self.registry.get(src.type_id).schema.output(output)
+        in_spec = self.registry.get(dst.type_id).schema.input(input_name)
+        if out_spec is None:
+            raise GraphEditError(f"{src.path} ({src.type_id}) has no output {output!r}")
+        if in_spec is None:
+            raise GraphEditError(f"{dst.path} ({dst.type_id}) has no input {input_name!r}")
+        if not in_spec.type.accepts(out_spec.type):
+            raise GraphEditError(
+                f"cannot connect {src.path}.outputs:{output} ({out_spec.type}) to "
+                f"{dst.path}.inputs:{input_name} ({in_spec.type})"
+            )
+        if src.path == dst.path or src.path in self.downstream([dst.path]):
+            raise GraphEditError(
+                f"connecting {src.path} to {dst.path} would make a cycle"
+            )
+        dst.values.pop(input_name, None)
+        dst.connections[input_name] = Connection(src.path, output)
+
+    def disconnect(self, target: str, input_name: str) -> None:
+        n = self.node(target)
+        if n.connections.pop(input_name, None) is None:
+            raise GraphEditError(f"{n.path}.inputs:{input_name} is not connected")

@@ -1,0 +1,1 @@
+"""The built-in node families. Each module is one family (``worldgraph.<family>.*``)."""

@@ -1,0 +1,76 @@
+"""worldgraph.io: videos in and out, and previews people can look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..context import Context
+from ..errors import NodeError
+from ..schema import Input, Output, node
+from ..types import ASSET, BOOL, FILE, FLOAT, INT, OUTPUT_FILE, VIDEO, Video
+
+
+@node(
+    "worldgraph.io.LoadVideo",
+    inputs=[
+        Input("path", ASSET, doc="an MP4 (or other ffmpeg video), one image, or a folder of images"),
+        Input("max_frames", INT, 0, "keep only the first frames; 0 keeps all", range=(0, None)),
+        Input("fps", FLOAT, 0.0, "override the frame rate; 0 uses the file's (24 for images)", range=(0, 240)),
+    ],
+    outputs=[Output("video", VIDEO, "the frames, RGB")],
+)
+def LoadVideo(ctx: Context, path: Path, max_frames: int, fps: float) -> dict[str, Video]:
+    """Read a video file or an image sequence."""
+    from worldgraph.engines.media.video import VideoError, read_video
+
+    try:
+        frames, rate = read_video(path, max_frames, fps)
+    except VideoError as e:
+        raise NodeError(str(e)) from None
+    return {"video": Video(frames, rate)}
+
+
+@node(
+    "worldgraph.io.SaveVideo",
+    inputs=[
+        Input("video", VIDEO, doc="frames to write"),
+        Input("path", OUTPUT_FILE, "video.mp4", "`name.mp4` for H.264, or a folder name for PNG frames"),
+        Input("crf", INT, 18, "H.264 quality: 0 lossless, 18 visually lossless, 51 worst", range=(0, 51)),
+    ],
+    outputs=[Output("file", FILE, "the file or folder written")],
+)
+def SaveVideo(ctx: Context, video: Video, path: str, crf: int) -> dict[str, Path]:
+    """Write a video as MP4 or as a PNG sequence, inside the output folder."""
+    from worldgraph.engines.media.video import VideoError, write_video
+
+    target = ctx.output_path(path)
+    try:
+        write_video(target, video.frames, video.fps, crf)
+    except VideoError as e:
+        raise NodeError(str(e)) from None
+    return {"file": target}
+
+
+@node(
+    "worldgraph.io.ContactSheet",
+    inputs=[
+        Input("video", VIDEO, doc="frames to show"),
+        Input("path", OUTPUT_FILE, "contact_sheet.png", "PNG file to write"),
+        Input("max_frames", INT, 16, "how many evenly spaced frames to show", range=(1, 256)),
+        Input("columns", INT, 0, "grid columns; 0 picks a square-ish grid", range=(0, 64)),
+        Input("labels", BOOL, True, "print each frame's index on it"),
+    ],
+    outputs=[Output("file", FILE, "the PNG written")],
+)
+def ContactSheet(
+    ctx: Context, video: Video, path: str, max_frames: int, columns: int, labels: bool
+) -> dict[str, Path]:
+    """A PNG grid of frames: the quickest look at a clip."""
+    from worldgraph.engines.media.imageops import contact_sheet
+    from worldgraph.engines.media.video import write_png
+
+    if not path.lower().endswith(".png"):
+        raise NodeError(f"contact sheet path {path!r} must end in .png")
+    target = ctx.output_path(path)
+    write_png(target, contact_sheet(video.frames, columns, max_frames, labels))
+    return {"file": target}

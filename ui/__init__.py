@@ -1,0 +1,1 @@
+"""The PySide6 + NodeGraphQt editor (install the ``ui`` extra)."""
