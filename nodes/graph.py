@@ -7,6 +7,7 @@ validator can report every problem at once instead of the loader stopping at the
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import deque
 from collections.abc import Iterable
@@ -89,12 +90,17 @@ class Graph:
         """Paths of the nodes whose outputs feed ``path`` directly."""
         return {c.node for c in self.nodes[path].connections.values()}
 
+    def consumers(self) -> dict[str, list[str]]:
+        """For every node, the nodes that take one of its outputs."""
+        out: dict[str, list[str]] = {p: [] for p in self.nodes}
+        for n in self.nodes.values():
+            for source in dict.fromkeys(c.node for c in n.connections.values()):
+                out.setdefault(source, []).append(n.path)
+        return out
+
     def downstream(self, paths: Iterable[str]) -> list[str]:
         """Every node that depends on any of ``paths``, in graph order (not including them)."""
-        consumers: dict[str, set[str]] = {p: set() for p in self.nodes}
-        for n in self.nodes.values():
-            for c in n.connections.values():
-                consumers.setdefault(c.node, set()).add(n.path)
+        consumers = self.consumers()
         seen: set[str] = set()
         todo = deque(paths)
         while todo:
@@ -105,20 +111,22 @@ class Graph:
         return [p for p in self.nodes if p in seen]
 
     def topological_order(self) -> tuple[list[str], list[str]]:
-        """(nodes in an order where sources come first, nodes on or behind a cycle)."""
-        pending = {p: {c for c in self.inputs_of(p) if c in self.nodes} for p in self.nodes}
-        order: list[str] = []
-        ready = [p for p, deps in pending.items() if not deps]
+        """(nodes with sources first, nodes on or behind a cycle). Among the nodes that are
+        ready, the one earliest in the file goes first, so the order is stable."""
+        index = {p: i for i, p in enumerate(self.nodes)}
+        waiting = {p: len(self.inputs_of(p) & index.keys()) for p in self.nodes}
+        ready = [index[p] for p, count in waiting.items() if count == 0]
+        heapq.heapify(ready)
+        paths, consumers, order = list(self.nodes), self.consumers(), []
         while ready:
-            p = ready.pop(0)
+            p = paths[heapq.heappop(ready)]
             order.append(p)
-            del pending[p]
-            for q, deps in pending.items():
-                if p in deps:
-                    deps.discard(p)
-                    if not deps and q not in ready:
-                        ready.append(q)
-        return order, [p for p in self.nodes if p in pending]
+            for q in consumers[p]:
+                waiting[q] -= 1
+                if waiting[q] == 0:
+                    heapq.heappush(ready, index[q])
+        done = set(order)
+        return order, [p for p in self.nodes if p not in done]
 
     # ------------------------------------------------------------------ edits
 

@@ -79,13 +79,14 @@ def _open_stage(file: Path) -> Any:
     try:
         return Usd.Stage.Open(str(file), Usd.Stage.LoadNone)
     except Tf.ErrorException as e:
-        raise GraphFileError(f"{file}: cannot read as USD: {_usd_reason(str(e))}") from None
+        reason = _usd_reason(str(e)).replace(f"{file.resolve()}:", "line ")
+        raise GraphFileError(f"{file}: cannot read as USD: {reason}") from None
 
 
 def _usd_reason(text: str) -> str:
     """The first message in a USD error dump, without its C++ location."""
-    found = re.findall(r" : '(.*?)'\s*$", text, flags=re.M)
-    reason = found[0] if found else text.strip().splitlines()[0]
+    found = re.search(r" : '(.*?)'\s*(?:\n|$)", text, flags=re.S)
+    reason = found.group(1).strip() if found else text.strip().splitlines()[0]
     return reason.replace("is not a valid usda layer", "is not valid USD text")
 
 
@@ -153,11 +154,9 @@ def _read_node(prim: Any, graph: Graph) -> NodeInstance | None:
 def _from_usd(value: Any) -> Any:
     from pxr import Sdf
 
-    if isinstance(value, Sdf.AssetPath):
-        return value.path
-    if hasattr(value, "__len__") and not isinstance(value, str):
-        return [_from_usd(v) for v in value]  # arrays and Gf vectors: plain lists
-    return value
+    # asset paths as authored (relative ones resolve at run time); anything else, such as
+    # an input of an unknown node type, stays the USD value it was, so it saves back as it was
+    return value.path if isinstance(value, Sdf.AssetPath) else value
 
 
 def _upgrade(node: NodeInstance, graph: Graph) -> None:
