@@ -107,14 +107,25 @@ def _graph_prim(stage: Any, file: Path) -> Any:
 
 def _read_node(prim: Any, graph: Graph) -> NodeInstance | None:
     path = str(prim.GetPath())
-    type_attr = prim.GetAttribute(_TYPE_ATTR)
-    type_id = type_attr.Get() if type_attr else None
-    if not type_id:
-        graph.load_problems.append(Problem(path, None, "unknown-type", f"the node has no {_TYPE_ATTR}"))
+
+    def problem(input_name: str | None, code: str, reason: str) -> None:
+        graph.load_problems.append(Problem(path, input_name, code, reason))
+
+    try:
+        type_id = _authored(prim.GetAttribute(_TYPE_ATTR))
+    except ValueError:
+        type_id = None
+    if not isinstance(type_id, str) or not type_id:
+        problem(None, "unknown-type", f"the node has no {_TYPE_ATTR} token")
         return None
-    version_attr = prim.GetAttribute(_VERSION_ATTR)
-    version = int(version_attr.Get()) if version_attr and version_attr.HasAuthoredValue() else 1
-    node = NodeInstance(path, str(type_id), version)
+    try:
+        version = _authored(prim.GetAttribute(_VERSION_ATTR), default=1)
+    except ValueError as e:
+        version = str(e)
+    if not isinstance(version, int) or isinstance(version, bool):
+        problem(None, "bad-value", f"{_VERSION_ATTR} must be an int, got {version!r:.40}")
+        version = 1
+    node = NodeInstance(path, type_id, version)
 
     for attr in prim.GetAttributes():
         name = attr.GetName()
@@ -123,32 +134,49 @@ def _read_node(prim: Any, graph: Graph) -> NodeInstance | None:
         input_name = name.removeprefix("inputs:")
         targets = attr.GetConnections()
         if len(targets) > 1:
-            graph.load_problems.append(
-                Problem(path, input_name, "dangling-connection",
-                        f"has {len(targets)} connections; an input takes one")
-            )
+            problem(input_name, "dangling-connection", f"has {len(targets)} connections; an input takes one")
         elif targets:
             target = targets[0]
             prop = target.name if target.IsPropertyPath() else ""
-            if not prop.startswith("outputs:"):
-                graph.load_problems.append(
-                    Problem(path, input_name, "dangling-connection",
-                            f"connects to {target}, which is not a node output (<node>.outputs:<name>)")
-                )
-            else:
+            if prop.startswith("outputs:"):
                 node.connections[input_name] = Connection(
                     str(target.GetPrimPath()), prop.removeprefix("outputs:")
                 )
-        elif attr.HasAuthoredValue():
-            node.values[input_name] = _from_usd(attr.Get())
+            else:
+                problem(input_name, "dangling-connection",
+                        f"connects to {target}, which is not a node output (<node>.outputs:<name>)")
+        else:
+            try:
+                value = _authored(attr)
+            except ValueError as e:
+                problem(input_name, "bad-value", str(e))
+            else:
+                if value is not None:
+                    node.values[input_name] = _from_usd(value)
         node.authored_types[input_name] = str(attr.GetTypeName())
 
-    pos = prim.GetAttribute("ui:nodegraph:node:pos")
-    if pos and pos.HasAuthoredValue():
-        node.pos = (float(pos.Get()[0]), float(pos.Get()[1]))
+    try:
+        pos = _authored(prim.GetAttribute("ui:nodegraph:node:pos"))
+        if pos is not None:
+            node.pos = (float(pos[0]), float(pos[1]))
+    except (TypeError, ValueError, IndexError):
+        problem(None, "bad-value", "ui:nodegraph:node:pos must be a float2 (x, y)")
 
     _upgrade(node, graph)
     return node
+
+
+def _authored(attr: Any, default: Any = None) -> Any:
+    """An attribute's authored value, ``default`` when there is none; ValueError when USD
+    cannot hand back what was authored (e.g. a path written into a token)."""
+    from pxr import Tf
+
+    if not attr or not attr.HasAuthoredValue():
+        return default
+    try:
+        return attr.Get()
+    except Tf.ErrorException as e:
+        raise ValueError(f"{attr.GetName()}: cannot read its value ({_usd_reason(str(e))})") from None
 
 
 def _from_usd(value: Any) -> Any:

@@ -1,10 +1,11 @@
-"""Reading and writing videos: MP4 through imageio-ffmpeg, and PNG image sequences.
+"""Reading and writing videos: MP4 (H.264) through PyAV, and PNG image sequences.
 
 Frames are uint8 RGB arrays [T, H, W, 3] everywhere.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -38,27 +39,26 @@ def read_video(path: Path, max_frames: int = 0, fps: float = 0.0) -> tuple[np.nd
 
 
 def _read_video_file(path: Path, max_frames: int) -> tuple[np.ndarray, float]:
-    import imageio_ffmpeg
+    import av
 
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: the file is empty (0 bytes)")
     frames: list[np.ndarray] = []
     try:
-        reader = imageio_ffmpeg.read_frames(str(path))
-        meta = next(reader)
-        w, h = meta["size"]
-        for raw in reader:
-            frames.append(np.frombuffer(raw, np.uint8).reshape(h, w, 3))
-            if max_frames and len(frames) == max_frames:
-                break
-        reader.close()
-    except (RuntimeError, OSError, StopIteration, KeyError, ValueError) as e:
-        reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
-        raise VideoError(f"{path}: cannot decode as video ({reason})") from None
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise VideoError(f"{path}: the file has no video stream")
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.guessed_rate
+            for frame in container.decode(stream):
+                frames.append(frame.to_ndarray(format="rgb24"))
+                if max_frames and len(frames) == max_frames:
+                    break
+    except av.error.FFmpegError as e:
+        raise VideoError(f"{path}: cannot decode as video ({e.strerror or e})") from None
     if not frames:
         raise VideoError(f"{path}: the video has no frames")
-    fps = float(meta.get("fps") or 24.0)
-    return np.stack(frames), fps
+    return np.stack(frames), float(rate) if rate else 24.0
 
 
 def _read_image(path: Path) -> np.ndarray:
@@ -98,25 +98,20 @@ def write_video(path: Path, frames: np.ndarray, fps: float, crf: int = 18) -> Pa
 
 
 def _write_mp4(path: Path, frames: np.ndarray, fps: float, crf: int) -> None:
-    import imageio_ffmpeg
+    import av
 
     t, h, w, _ = frames.shape
     padded = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
-    with atomic_output(path) as tmp:
-        writer = imageio_ffmpeg.write_frames(
-            str(tmp),
-            (w + w % 2, h + h % 2),
-            fps=fps,
-            codec="libx264",
-            quality=None,
-            macro_block_size=1,
-            output_params=["-crf", str(crf), "-movflags", "+faststart"],
-            ffmpeg_log_level="error",
-        )
-        writer.send(None)  # start ffmpeg
+    with atomic_output(path) as tmp, av.open(
+        str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}
+    ) as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height = w + w % 2, h + h % 2
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(crf)}
         for frame in padded:
-            writer.send(np.ascontiguousarray(frame))
-        writer.close()
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode(None))  # flush the encoder
 
 
 def write_png(path: Path, image: np.ndarray, atomic: bool = True) -> Path:
