@@ -44,13 +44,29 @@ _TYPE_ATTR, _VERSION_ATTR, _SEED_ATTR = "node:type", "node:typeVersion", "worldg
 
 def load_graph(path: str | os.PathLike[str], registry: Registry | None = None) -> Graph:
     """Read the graph in a USD file; relative assets resolve from the file's folder."""
+    from pxr import Tf
+
     file = Path(path)
     stage = _open_stage(file)
+    try:
+        return _read_graph(stage, file, registry)
+    except Tf.ErrorException as e:  # USD refusing to hand back what the file says
+        raise GraphFileError(f"{file}: cannot read the graph: {_usd_reason(str(e))}") from None
+
+
+def _read_graph(stage: Any, file: Path, registry: Registry | None) -> Graph:
     root = _graph_prim(stage, file)
     graph = Graph(str(root.GetPath()), registry=registry, base_dir=file.resolve().parent)
-    seed = root.GetAttribute(_SEED_ATTR)
-    if seed and seed.HasAuthoredValue():
-        graph.seed = int(seed.Get())
+    try:
+        seed = _authored(root.GetAttribute(_SEED_ATTR), default=0)
+    except ValueError as e:
+        seed = str(e)
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        graph.seed = seed
+    else:
+        graph.load_problems.append(
+            Problem(graph.path, None, "bad-value", f"{_SEED_ATTR} must be an int, got {seed!r:.60}")
+        )
     for prim in root.GetChildren():
         if prim.GetTypeName() != _NODE_TYPE:
             graph.load_problems.append(
