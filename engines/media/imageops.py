@@ -7,9 +7,12 @@ bilateral blur low d15/σc100/σs50, medium 30/150/100, high 50/300/150.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
+
+Progress = Callable[[int, int], None]  # (frames done, frames in all)
 
 CANNY_PRESETS: dict[str, tuple[int, int]] = {
     "very_low": (20, 50),
@@ -27,7 +30,7 @@ BLUR_PRESETS: dict[str, tuple[int, float, float]] = {
 }
 
 
-def canny(frames: np.ndarray, low: int, high: int) -> np.ndarray:
+def canny(frames: np.ndarray, low: int, high: int, progress: Progress | None = None) -> np.ndarray:
     """Edge maps [T, H, W] (0 or 255) of RGB frames [T, H, W, 3]."""
     if low >= high:
         raise ValueError(f"canny needs low < high thresholds, got {low} and {high}")
@@ -35,11 +38,18 @@ def canny(frames: np.ndarray, low: int, high: int) -> np.ndarray:
     for i, frame in enumerate(frames):
         grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
         edges[i] = cv2.Canny(grey, low, high)
+        if progress:
+            progress(i + 1, len(frames))
     return edges
 
 
 def bilateral_blur(
-    frames: np.ndarray, diameter: int, sigma_color: float, sigma_space: float, downscale: int = 1
+    frames: np.ndarray,
+    diameter: int,
+    sigma_color: float,
+    sigma_space: float,
+    downscale: int = 1,
+    progress: Progress | None = None,
 ) -> np.ndarray:
     """Edge-preserving blur of every frame, then a bicubic down-up by ``downscale`` (the
     "vis" control of Transfer keeps colour layout and drops detail)."""
@@ -52,6 +62,8 @@ def bilateral_blur(
             blurred = cv2.resize(blurred, small, interpolation=cv2.INTER_CUBIC)
             blurred = cv2.resize(blurred, (w, h), interpolation=cv2.INTER_CUBIC)
         out[i] = blurred
+        if progress:
+            progress(i + 1, len(frames))
     return out
 
 

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .files import atomic_folder, atomic_output
+from .imageops import Progress
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".gif")
@@ -81,23 +82,29 @@ def _read_image_folder(path: Path, max_frames: int) -> np.ndarray:
     return np.stack(frames)
 
 
-def write_video(path: Path, frames: np.ndarray, fps: float, crf: int = 18) -> Path:
+def write_video(
+    path: Path, frames: np.ndarray, fps: float, crf: int = 18, progress: Progress | None = None
+) -> Path:
     """Write an H.264 MP4 (``.mp4``) or a folder of PNGs (any path without a video suffix).
 
     yuv420p needs even sizes: an odd width or height is padded by repeating the edge.
     """
     if path.suffix.lower() in VIDEO_SUFFIXES:
-        _write_mp4(path, frames, fps, crf)
+        _write_mp4(path, frames, fps, crf, progress)
     elif path.suffix:
         raise VideoError(f"{path}: unknown video format {path.suffix!r} (use .mp4, or a folder name for PNGs)")
     else:
         with atomic_folder(path) as tmp:
             for i, frame in enumerate(frames):
                 write_png(tmp / f"frame_{i:05d}.png", frame, atomic=False)
+                if progress:
+                    progress(i + 1, len(frames))
     return path
 
 
-def _write_mp4(path: Path, frames: np.ndarray, fps: float, crf: int) -> None:
+def _write_mp4(
+    path: Path, frames: np.ndarray, fps: float, crf: int, progress: Progress | None
+) -> None:
     import av
 
     t, h, w, _ = frames.shape
@@ -109,8 +116,10 @@ def _write_mp4(path: Path, frames: np.ndarray, fps: float, crf: int) -> None:
         stream.width, stream.height = w + w % 2, h + h % 2
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(crf)}
-        for frame in padded:
+        for i, frame in enumerate(padded):
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            if progress:
+                progress(i + 1, t)
         container.mux(stream.encode(None))  # flush the encoder
 
 

@@ -190,7 +190,8 @@ def _print_summary(result: Any, out_dir: Path, debug: bool) -> None:
     if files:
         print(f"wrote {len(files)} file(s) in {out_dir}:")
         for f in files:
-            print(f"  {f}  {_size(f)}")
+            shown = f.relative_to(Path.cwd()) if f.is_relative_to(Path.cwd()) else f
+            print(f"  {shown}  {_size(f)}")
     print(f"{result.status}: {len(result.ran)} ran, {len(result.cached)} cached "
           f"in {result.seconds:.2f} s")
 

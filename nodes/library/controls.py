@@ -32,7 +32,7 @@ def Canny(ctx: Context, video: Video, preset: str, low: int, high: int) -> dict[
     low, high = CANNY_PRESETS.get(preset, (low, high))
     if low >= high:
         raise NodeError(f"low threshold {low} must be below high threshold {high}")
-    edges = canny(video.frames, low, high)
+    edges = canny(video.frames, low, high, ctx.progress)
     return {"edges": Control(np.repeat(edges[..., None], 3, axis=-1), video.fps, kind="edge")}
 
 
@@ -49,5 +49,5 @@ def BilateralBlur(ctx: Context, video: Video, preset: str, downscale: int) -> di
     """Edge-preserving blur plus down-up sampling: the vis control of Transfer."""
     from worldgraph.engines.media.imageops import BLUR_PRESETS, bilateral_blur
 
-    frames = bilateral_blur(video.frames, *BLUR_PRESETS[preset], downscale=downscale)
+    frames = bilateral_blur(video.frames, *BLUR_PRESETS[preset], downscale=downscale, progress=ctx.progress)
     return {"blurred": Control(frames, video.fps, kind="vis")}

@@ -45,7 +45,7 @@ def SaveVideo(ctx: Context, video: Video, path: str, crf: int) -> dict[str, Path
 
     target = ctx.output_path(path)
     try:
-        write_video(target, video.frames, video.fps, crf)
+        write_video(target, video.frames, video.fps, crf, ctx.progress)
     except VideoError as e:
         raise NodeError(str(e)) from None
     return {"file": target}

@@ -69,3 +69,21 @@ def test_loading_a_corrupt_video_fails_with_its_name(tmp_path):
     g.add_node("load", "worldgraph.io.LoadVideo", values={"path": "bad.mp4"})
     result = Executor().run(g, tmp_path / "out")
     assert f"{bad}: cannot decode as video" in result.failures[0].message
+
+
+@pytest.mark.parametrize("target", ["clips/edges.mp4", "frames_out"])
+def test_cancel_while_writing_leaves_no_partial_file(sample_video, tmp_path, target):
+    from worldgraph.nodes import CancelToken
+    from worldgraph.nodes import events as ev
+
+    g = graph(sample_video)
+    g.set_value("save", "path", target)
+    cancel = CancelToken()
+
+    def stop_midway(event):
+        if isinstance(event, ev.NodeProgress) and event.path == "/G/save" and event.value == 4:
+            cancel.cancel()
+
+    result = Executor(handlers=[stop_midway]).run(g, tmp_path, cancel=cancel)
+    assert result.status == "cancelled"
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
