@@ -28,9 +28,9 @@ from .events import (
     RunCancelled,
 )
 from .graph import Graph, NodeInstance
+from .problems import GraphInvalid
 from .schema import REQUIRED, NodeType
 from .types import ASSET, FILE, summarize
-from .problems import GraphInvalid
 from .validate import validate
 
 

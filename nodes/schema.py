@@ -90,11 +90,10 @@ class NodeSchema:
     seeded: bool = False  # uses its seed, so the seed is part of its cache key
 
     def __post_init__(self) -> None:
-        names = [p.name for p in (*self.inputs, *self.outputs)]
-        if len(set(p.name for p in self.inputs)) != len(self.inputs):
-            raise ValueError(f"{self.id}: duplicate input names in {names}")
-        if len(set(p.name for p in self.outputs)) != len(self.outputs):
-            raise ValueError(f"{self.id}: duplicate output names in {names}")
+        for ports in (self.inputs, self.outputs):
+            names = [p.name for p in ports]
+            if len(set(names)) != len(names):
+                raise ValueError(f"{self.id}: duplicate port names in {names}")
         for i in self.inputs:
             if i.type is ENUM and not i.choices:
                 raise ValueError(f"{self.id}.{i.name}: an enum input needs choices")

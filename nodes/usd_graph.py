@@ -27,9 +27,9 @@ from typing import Any
 
 from .errors import GraphFileError
 from .graph import Connection, Graph, NodeInstance
+from .problems import Problem
 from .registry import Registry
 from .schema import NodeSchema
-from .problems import Problem
 
 EVALUATOR = "worldgraph"
 FILE_FORMAT_VERSION = 1

@@ -38,7 +38,8 @@ def validate(graph: Graph) -> list[Problem]:
                 continue
             src = graph.nodes.get(conn.node)
             if src is None:
-                report(n.path, name, "dangling-connection", f"connected to {conn}, but there is no node {conn.node}")
+                report(n.path, name, "dangling-connection",
+                       f"connected to {conn}, but there is no node {conn.node}")
                 continue
             if src.type_id not in graph.registry:
                 continue  # reported on the source node

@@ -92,7 +92,9 @@ def write_video(
     if path.suffix.lower() in VIDEO_SUFFIXES:
         _write_mp4(path, frames, fps, crf, progress)
     elif path.suffix:
-        raise VideoError(f"{path}: unknown video format {path.suffix!r} (use .mp4, or a folder name for PNGs)")
+        raise VideoError(
+            f"{path}: unknown video format {path.suffix!r} (use .mp4, or a folder name for PNGs)"
+        )
     else:
         with atomic_folder(path) as tmp:
             for i, frame in enumerate(frames):

@@ -197,12 +197,12 @@ def _print_summary(result: Any, out_dir: Path, debug: bool) -> None:
 
 
 def _size(path: Path) -> str:
-    size = sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else path.stat().st_size
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
+    size = float(sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else path.stat().st_size)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
-    return ""
+    return f"{size:.1f} GB"
 
 
 # ------------------------------------------------------------------------------ validate

@@ -15,7 +15,8 @@ from ..types import ASSET, BOOL, FILE, FLOAT, INT, OUTPUT_FILE, VIDEO, Video
     inputs=[
         Input("path", ASSET, doc="an MP4 (or other ffmpeg video), one image, or a folder of images"),
         Input("max_frames", INT, 0, "keep only the first frames; 0 keeps all", range=(0, None)),
-        Input("fps", FLOAT, 0.0, "override the frame rate; 0 uses the file's (24 for images)", range=(0, 240)),
+        Input("fps", FLOAT, 0.0, "override the frame rate; 0 uses the file's (24 for images)",
+              range=(0, 240)),
     ],
     outputs=[Output("video", VIDEO, "the frames, RGB")],
 )

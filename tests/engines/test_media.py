@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from worldgraph.engines.media.imageops import (
     BLUR_PRESETS,
     CANNY_PRESETS,

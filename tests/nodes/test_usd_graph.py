@@ -2,7 +2,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from worldgraph.nodes import (
     Graph,
     GraphFileError,
