@@ -48,8 +48,13 @@ class Input:
         if self.range is not None:
             lo, hi = self.range
             if (lo is not None and value < lo) or (hi is not None and value > hi):
-                return f"{value!r} is out of range [{_bound(lo)}, {_bound(hi)}]"
+                return f"{value!r} is out of range {self.range_text}"
         return None
+
+    @property
+    def range_text(self) -> str:
+        lo, hi = self.range or (None, None)
+        return f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.type.name, "doc": self.doc}
@@ -62,10 +67,6 @@ class Input:
             out["choices"] = list(self.choices)
         out["connection_only"] = self.type.connection_only
         return out
-
-
-def _bound(b: float | None) -> str:
-    return "-inf" if b is None else f"{b:g}"
 
 
 @dataclass(frozen=True)

@@ -258,7 +258,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
             if i.choices:
                 extra.append("one of " + "|".join(i.choices))
             if i.range:
-                extra.append(f"range {list(i.range)}")
+                extra.append(f"range {i.range_text}")
             detail = f" ({', '.join(extra)})" if extra else ""
             print(f"    in  {i.name}: {i.type}{detail}{' required' if i.required else ''} - {i.doc}")
         for o in s.outputs:
