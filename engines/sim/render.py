@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .gl import OffscreenRenderer
 from .simulate import RENDER_CAMERA, Trajectory
 
 STYLES = ("plain", "real")
@@ -63,33 +64,25 @@ def render_clip(
     segment_paths, lookup = _segment_ids(model)
     shutter = max(1, min(shutter, trajectory.qpos.shape[1]))
     materials = model.geom_matid.copy()
+    # shadow maps cost more than the frame at our sizes: as fine as the frame needs
+    model.vis.quality.shadowsize = 512 if max(width, height) <= 128 else 2048
 
-    with mujoco.Renderer(model, height, width) as renderer:
-        flags = renderer.scene.flags
-
-        def render(t: int, s: int = 0) -> np.ndarray:
-            _pose(model, data, trajectory, t, s)
-            renderer.update_scene(data, camera=camera)
-            return renderer.render()
-
+    with OffscreenRenderer(model, width, height, camera) as renderer:
         for t in range(frames):
             if "real" in rgb:
-                accum = sum((render(t, s).astype(np.float32) for s in range(shutter)), np.zeros(1))
+                accum = np.zeros((height, width, 3), np.float32)
+                for s in range(shutter):
+                    _pose(model, data, trajectory, t, s)
+                    accum += renderer.color(data)
                 rgb["real"][t] = _sensor(accum / shutter, noise, rng)
-            if "plain" in rgb:  # flat colours: no materials, shadows, reflections or sky
-                model.geom_matid[:] = -1
-                flags[mujoco.mjtRndFlag.mjRND_SHADOW] = flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
-                rgb["plain"][t] = render(t)
-                model.geom_matid[:] = materials
-                flags[mujoco.mjtRndFlag.mjRND_SHADOW] = flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = True
-            renderer.enable_segmentation_rendering()
-            ids = render(t)
-            renderer.disable_segmentation_rendering()
-            is_geom = ids[..., 1] == mujoco.mjtObj.mjOBJ_GEOM
-            seg[t] = np.where(is_geom, lookup[np.clip(ids[..., 0], 0, None)], 0)
-            renderer.enable_depth_rendering()
-            depth[t] = np.where(seg[t] > 0, render(t), 0.0)
-            renderer.disable_depth_rendering()
+            _pose(model, data, trajectory, t, 0)
+            model.geom_matid[:] = -1  # flat colours for the plain style
+            if "plain" in rgb:
+                rgb["plain"][t] = renderer.color(data, effects=False)
+            geoms, z = renderer.geoms_and_depth(data)
+            model.geom_matid[:] = materials
+            seg[t] = np.where(geoms >= 0, lookup[np.clip(geoms, 0, None)], 0)
+            depth[t] = np.where(seg[t] > 0, z, 0.0)
             extrinsics[t] = _world_from_camera(data, camera)
             if progress:
                 progress(t + 1, frames)

@@ -19,6 +19,8 @@ import numpy as np
 SUPPORTED_GPRIMS = ("Sphere", "Cube", "Capsule", "Cylinder", "Plane", "Mesh")
 MAX_RENDER_SIZE = 1024  # offscreen buffer: the largest frame a scene can render
 TEXTURE_ATTR = "worldgraph:texture"  # procedural texture on a gprim: checker | gradient | noise
+VELOCITIES_ATTR = "worldgraph:velocities"  # a kinematic body's velocity per frame (m/s)
+MOTION_ATTR, MOTION_AMOUNT_ATTR = "worldgraph:cameraMotion", "worldgraph:cameraMotionAmount"
 
 
 class SceneError(Exception):
@@ -42,6 +44,8 @@ class CameraSpec:
     pos: np.ndarray  # world position (3,)
     quat: np.ndarray  # world orientation, w x y z; looks down its -Z, +Y up (USD and MuJoCo)
     fovy: float  # vertical field of view, degrees
+    motion: str = "static"  # how it moves over a clip: static | orbit | dolly | pan
+    motion_amount: float = 0.0  # orbit / pan: degrees; dolly: fraction of the distance
 
 
 @dataclass
@@ -54,6 +58,7 @@ class SceneModel:
     cameras: list[CameraSpec]
     bounds: tuple[np.ndarray, np.ndarray]  # min, max corner of the scene's objects
     velocities: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    actions: dict[str, np.ndarray] = field(default_factory=dict)  # kinematic body -> [T, 3] m/s
 
     @property
     def centre(self) -> np.ndarray:
@@ -92,10 +97,16 @@ def load_scene(file: Path) -> SceneModel:
     _apply_physics(spec, stage, bodies)
     _add_lights(spec, stage)
     _add_procedural_textures(spec, stage)
+    _add_sky(spec)
     spec.visual.global_.offwidth = spec.visual.global_.offheight = MAX_RENDER_SIZE
     spec.visual.quality.shadowsize = 1024
     velocities = {b.path: _velocity(stage.GetPrimAtPath(b.path)) for b in bodies if not b.kinematic}
-    return SceneModel(file, spec, bodies, cameras, bounds, velocities)
+    actions = {}
+    for b in bodies:
+        series = stage.GetPrimAtPath(b.path).GetAttribute(VELOCITIES_ATTR).Get() if b.kinematic else None
+        if series is not None:
+            actions[b.path] = np.array(series, float).reshape(-1, 3)
+    return SceneModel(file, spec, bodies, cameras, bounds, velocities, actions)
 
 
 # ------------------------------------------------------------------------------ checks
@@ -200,7 +211,10 @@ def _camera(file: Path, prim: Any, bounds: tuple[np.ndarray, np.ndarray]) -> Cam
         raise SceneError(f"{file}: camera {prim.GetPath()} looks away from the scene")
     focal = cam.GetFocalLengthAttr().Get() or 50.0
     aperture = cam.GetVerticalApertureAttr().Get() or 15.2908
-    return CameraSpec(str(prim.GetPath()), pos, quat, math.degrees(2 * math.atan(aperture / 2 / focal)))
+    motion = prim.GetAttribute(MOTION_ATTR).Get() or "static"
+    amount = float(prim.GetAttribute(MOTION_AMOUNT_ATTR).Get() or 0.0)
+    fovy = math.degrees(2 * math.atan(aperture / 2 / focal))
+    return CameraSpec(str(prim.GetPath()), pos, quat, fovy, str(motion), amount)
 
 
 def _rotate(quat: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -309,12 +323,21 @@ def _add_lights(spec: Any, stage: Any) -> None:
             dir=_rotate(quat, np.array([0.0, 0.0, -1.0])),
             diffuse=color,
             specular=color * 0.3,
-            castshadow=True,
+            castshadow=added == 0,  # the key light; more shadow maps cost more than they show
         )
         added += 1
     if not added:
         spec.worldbody.add_light(name="key", pos=[0, 0, 6], dir=[0, 0, -1], diffuse=[0.8, 0.8, 0.8],
                                  castshadow=True)
+
+
+def _add_sky(spec: Any) -> None:
+    """A pale gradient sky for the real style (the plain style renders without it)."""
+    import mujoco
+
+    spec.add_texture(name="worldgraph:sky", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX,
+                     builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT, rgb1=[0.75, 0.85, 0.95],
+                     rgb2=[0.35, 0.45, 0.6], width=64, height=64)
 
 
 def _add_procedural_textures(spec: Any, stage: Any) -> None:
@@ -343,10 +366,11 @@ def _add_procedural_textures(spec: Any, stage: Any) -> None:
             name=f"tex:{geom.name}",
             type=mujoco.mjtTexture.mjTEXTURE_2D if plane else mujoco.mjtTexture.mjTEXTURE_CUBE,
             builtin=builtins[kind],
-            rgb1=rgb1,
-            rgb2=rgb2,
+            rgb1=rgb1.tolist(),
+            rgb2=rgb2.tolist(),
             mark=mujoco.mjtMark.mjMARK_RANDOM if kind == "noise" else mujoco.mjtMark.mjMARK_NONE,
-            random=[0.3, 0.3, 0.3] if kind == "noise" else [0, 0, 0],
+            markrgb=np.clip(rgb1 * 1.3 + 0.1, 0, 1).tolist(),
+            random=0.3 if kind == "noise" else 0.0,
             width=128,
             height=128,
         )

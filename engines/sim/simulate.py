@@ -43,6 +43,7 @@ class Trajectory:
     body_pos: np.ndarray  # [T, nbody, 3] world positions at frame instants
     body_quat: np.ndarray  # [T, nbody, 4] w x y z
     actions: np.ndarray  # [T, 3 * kinematic bodies] velocities (m/s); [T, 0] when none
+    hits: dict[str, str]  # body -> the first other body it touched
 
     @property
     def frames(self) -> int:
@@ -130,7 +131,7 @@ def simulate(
     fps: float,
     substeps: int = 8,
     actions: np.ndarray | None = None,
-    motion: CameraMotion = CameraMotion(),
+    motion: CameraMotion | None = None,
 ) -> Trajectory:
     """Run ``frames`` frames at ``fps`` of a model from ``build_model``; ``actions`` [T, 3K]
     are the kinematic bodies' velocities (m/s), one row per frame; the camera starts where
@@ -139,7 +140,7 @@ def simulate(
 
     kinematic = [b.path for b in scene.bodies if b.kinematic]
     if actions is None:
-        actions = np.zeros((frames, 3 * len(kinematic)))
+        actions = scripted_actions(scene, frames)
     if actions.shape != (frames, 3 * len(kinematic)):
         raise SceneError(
             f"{scene.file}: actions must be [{frames}, {3 * len(kinematic)}] (a velocity per frame for "
@@ -153,7 +154,7 @@ def simulate(
     rig = int(rig_body.mocapid[0])
     start = CameraSpec(CAMERA_RIG, model.body_pos[rig_body.id].copy(), model.body_quat[rig_body.id].copy(),
                        float(model.cam_fovy[model.camera(RENDER_CAMERA).id]))
-    path = camera_path(start, scene.centre, motion, frames)
+    path = camera_path(start, scene.centre, motion or CameraMotion(), frames)
 
     nq, nm, nb = model.nq, model.nmocap, model.nbody
     qpos = np.zeros((frames, substeps, nq))
@@ -161,6 +162,8 @@ def simulate(
     mocap_quat = np.zeros((frames, substeps, nm, 4))
     body_pos = np.zeros((frames, nb, 3))
     body_quat = np.zeros((frames, nb, 4))
+    body_of_geom = model.geom_bodyid
+    hits: dict[str, str] = {}
     mujoco.mj_forward(model, data)
     for t in range(frames):
         data.mocap_pos[rig], data.mocap_quat[rig] = path[t]
@@ -172,8 +175,33 @@ def simulate(
             for k, name in enumerate(kinematic):
                 data.mocap_pos[mocap_of[name]] += actions[t, 3 * k : 3 * k + 3] * model.opt.timestep
             mujoco.mj_step(model, data)
+            _record_hits(model, data, body_of_geom, hits)
         _check_divergence(scene, model, data, t, fps)
-    return Trajectory(fps, qpos, mocap_pos, mocap_quat, body_pos, body_quat, actions)
+    return Trajectory(fps, qpos, mocap_pos, mocap_quat, body_pos, body_quat, actions, hits)
+
+
+def scripted_actions(scene: SceneModel, frames: int) -> np.ndarray:
+    """[T, 3K] from the velocities authored on the kinematic bodies (zero past their end)."""
+    kinematic = [b.path for b in scene.bodies if b.kinematic]
+    actions = np.zeros((frames, 3 * len(kinematic)))
+    for k, path in enumerate(kinematic):
+        series = scene.actions.get(path)
+        if series is not None:
+            n = min(frames, len(series))
+            actions[:n, 3 * k : 3 * k + 3] = series[:n]
+    return actions
+
+
+def _record_hits(model: Any, data: Any, body_of_geom: np.ndarray, hits: dict[str, str]) -> None:
+    """Remember, for each body, the first other (non-world) body it touches."""
+    if data.ncon == 0:
+        return
+    for g1, g2 in data.contact.geom[: data.ncon]:
+        b1, b2 = int(body_of_geom[g1]), int(body_of_geom[g2])
+        if b1 and b2 and b1 != b2:
+            n1, n2 = model.body(b1).name, model.body(b2).name
+            hits.setdefault(n1, n2)
+            hits.setdefault(n2, n1)
 
 
 def _set_initial_velocities(scene: SceneModel, model: Any, data: Any) -> None:
