@@ -114,12 +114,18 @@ def _write_mp4(
     with atomic_output(path) as tmp, av.open(
         str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}
     ) as container:
-        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        rate = Fraction(fps).limit_denominator(1001)
+        stream = container.add_stream("libx264", rate=rate)
         stream.width, stream.height = w + w % 2, h + h % 2
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(crf)}
+        # x264's lookahead (mb-tree) gave different bytes for the same frames from run to run;
+        # without it, and on one thread, the same frames always make the same file
+        stream.options = {"crf": str(crf), "x264-params": "threads=1:lookahead-threads=1:rc-lookahead=0:no-mbtree=1"}
+        stream.time_base = 1 / rate
         for i, frame in enumerate(padded):
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            picture = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            picture.pts = i  # explicit timestamps: x264's rate control reads them
+            container.mux(stream.encode(picture))
             if progress:
                 progress(i + 1, t)
         container.mux(stream.encode(None))  # flush the encoder

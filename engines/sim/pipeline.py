@@ -43,6 +43,7 @@ class Clip:
     render: ClipRender
     caption: str
     camera_motion: CameraMotion
+    camera_path: str | None  # the scene camera rendered from; None for the default view
 
 
 def make_clip(scene_file: Path, settings: ClipSettings, seed: int, progress: Any = None) -> Clip:
@@ -75,4 +76,4 @@ def make_clip(scene_file: Path, settings: ClipSettings, seed: int, progress: Any
         motion.kind,
         motion.amount,
     )
-    return Clip(scene, model, trajectory, rendered, text, motion)
+    return Clip(scene, model, trajectory, rendered, text, motion, camera.path if camera else None)

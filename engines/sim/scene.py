@@ -10,6 +10,7 @@ deep inside (or not at all) are checked first and named by prim.
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -362,18 +363,18 @@ def _add_procedural_textures(spec: Any, stage: Any) -> None:
         rgb1 = np.array(geom.rgba[:3])
         rgb2 = np.clip(rgb1 * 0.6 + 0.1, 0, 1)
         plane = geom.type == mujoco.mjtGeom.mjGEOM_PLANE
-        tex = spec.add_texture(
-            name=f"tex:{geom.name}",
-            type=mujoco.mjtTexture.mjTEXTURE_2D if plane else mujoco.mjtTexture.mjTEXTURE_CUBE,
-            builtin=builtins[kind],
-            rgb1=rgb1.tolist(),
-            rgb2=rgb2.tolist(),
-            mark=mujoco.mjtMark.mjMARK_RANDOM if kind == "noise" else mujoco.mjtMark.mjMARK_NONE,
-            markrgb=np.clip(rgb1 * 1.3 + 0.1, 0, 1).tolist(),
-            random=0.3 if kind == "noise" else 0.0,
-            width=128,
-            height=128,
-        )
+        if kind == "noise" and not plane:
+            kind = "checker"  # noise is a 2D image: it needs a plane's texture coordinates
+        texture = dict(name=f"tex:{geom.name}", width=128, height=128, type=(
+            mujoco.mjtTexture.mjTEXTURE_2D if plane else mujoco.mjtTexture.mjTEXTURE_CUBE))
+        if kind == "noise":  # our own noise: MuJoCo's random marks differ between processes
+            rng = np.random.default_rng(zlib.crc32(geom.name.encode()))
+            grain = rng.normal(0, 0.12, (128, 128, 1)) + rng.normal(0, 0.05, (128, 128, 3))
+            pixels = np.clip((rgb1 + grain) * 255, 0, 255).astype(np.uint8)
+            tex = spec.add_texture(**texture, nchannel=3, data=pixels.reshape(-1).tolist())
+        else:
+            tex = spec.add_texture(**texture, builtin=builtins[kind], rgb1=rgb1.tolist(),
+                                   rgb2=rgb2.tolist())
         material = spec.add_material(name=f"mat:{geom.name}", reflectance=0.15 if plane else 0.05)
         material.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = tex.name
         if plane:

@@ -1,0 +1,286 @@
+"""Synthetic datasets on disk: one folder per clip and a manifest, safe to kill at any time.
+
+    <root>/manifest.jsonl          one line per finished clip, with a sha256 per file
+    <root>/clips/000000/rgb.mp4    real style      rgb_plain.mp4  plain style
+                        depth.npy  float16 metres (0: nothing hit)
+                        segmentation.npy  uint16 ids   segmentation.json  id -> prim path
+                        camera.json   intrinsics, world-from-camera per frame
+                        actions.npy   kinematic bodies' velocities, when there are any
+                        prompt.txt    metadata.json   scene.usda (animated)
+
+A clip is made in a temporary folder that is renamed into place when complete, and its
+manifest line is written after that: a reader trusts only clips in the manifest, and a
+re-run removes anything else and makes what is missing, so a killed run loses nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..media.files import atomic_output
+from ..media.video import write_video
+from .export import export_usd
+from .pipeline import Clip, ClipSettings, make_clip
+from .randomize import RandomizeConfig, random_scene
+from .scene import SceneError
+from .simulate import SimulationDiverged
+
+MANIFEST = "manifest.jsonl"
+RESEEDS = 3  # a randomized scene that blows up is drawn again, this many times at most
+
+
+class DatasetError(Exception):
+    """The dataset cannot be written (e.g. a read-only folder); the message names it."""
+
+
+def item_seed(seed: int, index: int, attempt: int = 0) -> int:
+    digest = hashlib.sha256(f"{seed}:{index}:{attempt}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+@dataclass(frozen=True)
+class SceneSet:
+    """Scenes to simulate: USD files as they are, or ``count`` randomized from a seed."""
+
+    files: tuple[Path, ...] = ()
+    randomize: RandomizeConfig | None = None
+    seed: int = 0
+    count: int = 0
+
+    def __len__(self) -> int:
+        return self.count if self.randomize else len(self.files)
+
+    def scene(self, index: int, workdir: Path, attempt: int = 0) -> tuple[Path, int]:
+        """(the scene file for ``index``, its seed)."""
+        if self.randomize is None:
+            return self.files[index], item_seed(self.seed, index)
+        s = item_seed(self.seed, index, attempt)
+        return random_scene(workdir / "source.usda", s, self.randomize), s
+
+
+@dataclass(frozen=True)
+class ClipJobs:
+    """Everything needed to make clip ``i`` anywhere, in any process: picklable."""
+
+    scenes: SceneSet
+    settings: ClipSettings = field(default_factory=ClipSettings)
+
+    def __len__(self) -> int:
+        return len(self.scenes)
+
+    def make(self, index: int, workdir: Path, progress: Any = None) -> tuple[Clip, int]:
+        """(clip ``index``, the seed it was made with); randomized scenes that diverge are
+        drawn again with the next seed."""
+        for attempt in range(RESEEDS if self.scenes.randomize else 1):
+            file, seed = self.scenes.scene(index, workdir, attempt)
+            try:
+                return make_clip(file, self.settings, seed, progress), seed
+            except SimulationDiverged:
+                if attempt == RESEEDS - 1 or not self.scenes.randomize:
+                    raise
+        raise AssertionError("unreachable")
+
+
+@dataclass
+class DatasetReport:
+    root: Path
+    made: list[str]
+    kept: list[str]  # already finished by an earlier run
+    failed: dict[str, str]  # clip id -> why
+
+
+def write_dataset(
+    jobs: ClipJobs,
+    root: Path,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    versions: dict[str, str] | None = None,
+) -> DatasetReport:
+    """Make every clip of ``jobs`` under ``root`` that is not already there."""
+    clips = _prepare(root)
+    done = {record["id"] for record in read_manifest(root)}
+    for folder in clips.iterdir():  # half-made or never recorded: made again
+        if folder.name not in done:
+            shutil.rmtree(folder, ignore_errors=True)
+    todo = [i for i in range(len(jobs)) if clip_id(i) not in done]
+    report = DatasetReport(root, [], sorted(done), {})
+    total, finished = len(jobs), len(done)
+    if progress:
+        progress(finished, total)
+    with (root / MANIFEST).open("a", encoding="utf-8") as manifest:
+        for index, record in _run(jobs, todo, clips, workers, versions or {}):
+            if "error" in record:
+                report.failed[clip_id(index)] = record["error"]
+            else:
+                manifest.write(json.dumps(record, sort_keys=True) + "\n")
+                manifest.flush()
+                os.fsync(manifest.fileno())
+                report.made.append(record["id"])
+            finished += 1
+            if progress:
+                progress(finished, total)
+    _sort_manifest(root)
+    return report
+
+
+def clip_id(index: int) -> str:
+    return f"{index:06d}"
+
+
+def read_manifest(root: Path) -> list[dict[str, Any]]:
+    """The finished clips; a torn last line (a run killed mid-write) is ignored."""
+    path = root / MANIFEST
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return [r for r in records if (root / "clips" / r["id"]).is_dir()]
+
+
+def verify(root: Path) -> list[str]:
+    """Problems with a dataset: missing files or checksums that do not match."""
+    problems = []
+    for record in read_manifest(root):
+        for name, info in record["files"].items():
+            path = root / "clips" / record["id"] / name
+            if not path.exists():
+                problems.append(f"{path}: missing")
+            elif sha256(path) != info["sha256"]:
+                problems.append(f"{path}: checksum differs from the manifest")
+    return problems
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _prepare(root: Path) -> Path:
+    clips = root / "clips"
+    try:
+        clips.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".probe"):
+            pass
+    except OSError as e:
+        raise DatasetError(f"cannot write the dataset in {root}: {e.strerror or e}") from None
+    for stale in root.glob(".manifest.*"):
+        stale.unlink()
+    for stale in clips.glob(".*"):  # temporary folders of a run that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    return clips
+
+
+def _run(
+    jobs: ClipJobs, todo: list[int], clips: Path, workers: int, versions: dict[str, str]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    args = [(jobs, i, clips, versions) for i in todo]
+    if workers <= 1 or len(todo) <= 1:
+        for a in args:
+            yield a[1], _make_item(a)
+        return
+    # spawn: a forked child would share the parent's GL and USD state; a pool of futures
+    # (unlike multiprocessing.Pool) reports a worker that died instead of waiting forever
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context) as pool:
+        futures = {pool.submit(_make_item, a): a[1] for a in args}
+        try:
+            for future in as_completed(futures):
+                try:
+                    yield futures[future], future.result()
+                except BrokenProcessPool as e:
+                    raise DatasetError(f"a worker process died while making clips: {e}") from None
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _make_item(args: tuple[ClipJobs, int, Path, dict[str, str]]) -> dict[str, Any]:
+    jobs, index, clips, versions = args
+    name = clip_id(index)
+    work = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=clips))
+    source = Path(tempfile.mkdtemp(prefix=f".{name}.source.", dir=clips))  # a randomized scene
+    try:
+        clip, seed = jobs.make(index, source)
+        files = write_clip(work, clip, {"id": name, "index": index, "seed": seed,
+                                         "settings": asdict(jobs.settings), "versions": versions})
+        os.replace(work, clips / name)
+        return {"id": name, "seed": seed, "caption": clip.caption, "frames": clip.trajectory.frames,
+                "fps": clip.trajectory.fps, "files": files}
+    except Exception as e:  # one bad clip must not stop the others
+        return {"error": str(e) if isinstance(e, SceneError) else f"{type(e).__name__}: {e}"}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(source, ignore_errors=True)
+
+
+def write_clip(folder: Path, clip: Clip, meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Write one clip's files into ``folder``; returns name -> {sha256, bytes}."""
+    r = clip.render
+    if "real" in r.rgb:
+        write_video(folder / "rgb.mp4", r.rgb["real"], r.fps)
+    if "plain" in r.rgb:
+        write_video(folder / "rgb_plain.mp4", r.rgb["plain"], r.fps)
+    np.save(folder / "depth.npy", r.depth.astype(np.float16))
+    np.save(folder / "segmentation.npy", r.segmentation)
+    _write_json(folder / "segmentation.json", {str(k): v for k, v in r.segment_paths.items()})
+    height, width = r.depth.shape[1:]
+    _write_json(folder / "camera.json", {
+        "convention": "world_from_camera; the camera looks down -Z with +Y up (USD / OpenGL)",
+        "width": width, "height": height, "fps": r.fps,
+        "intrinsics": r.intrinsics.round(6).tolist(),
+        "world_from_camera": r.extrinsics.round(6).tolist(),
+    })
+    if clip.trajectory.actions.size:
+        np.save(folder / "actions.npy", clip.trajectory.actions.astype(np.float32))
+    (folder / "prompt.txt").write_text(clip.caption + "\n", encoding="utf-8")
+    scene_file = clip.scene.file
+    _write_json(folder / "metadata.json", meta | {
+        "caption": clip.caption,
+        "scene": scene_file.name if scene_file.name != "source.usda" else "randomized",
+        "bodies": [asdict(b) for b in clip.scene.bodies],
+        "camera": clip.camera_path or "default",
+        "camera_motion": asdict(clip.camera_motion),
+        "frames": clip.trajectory.frames, "fps": clip.trajectory.fps,
+        "hits": clip.trajectory.hits,
+    })
+    export_usd(clip, folder / "scene.usda")
+    return {p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in sorted(folder.iterdir())}
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, indent=1, sort_keys=True, default=_plain) + "\n", encoding="utf-8")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    raise TypeError(type(value).__name__)
+
+
+def _sort_manifest(root: Path) -> None:
+    """Rewrite the manifest in clip order, so the same seed gives the same bytes."""
+    lines = sorted(json.dumps(r, sort_keys=True) for r in read_manifest(root))
+    with atomic_output(root / MANIFEST) as tmp:
+        tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
