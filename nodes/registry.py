@@ -23,6 +23,8 @@ ENTRY_POINT_GROUP = "worldgraph.nodes"
 BUILTIN_FAMILIES = (
     "worldgraph.nodes.library.io",
     "worldgraph.nodes.library.controls",
+    "worldgraph.nodes.library.scene",
+    "worldgraph.nodes.library.dataset",
 )
 
 

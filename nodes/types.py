@@ -8,7 +8,7 @@ target's or a subclass of it, so a ``Control`` (a video with a kind) feeds any `
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,12 +116,57 @@ class Actions:
 
 @dataclass(frozen=True, eq=False)
 class Scene:
-    """A USD stage on disk with its physics, ready to simulate."""
+    """Scenes to simulate: USD physics files, or a seeded randomizer making one per index."""
 
-    stage_path: Path
+    scenes: Any  # worldgraph.engines.sim.dataset.SceneSet
 
     def summary(self) -> str:
-        return f"Scene {self.stage_path.name}"
+        return f"Scene x{len(self.scenes)}"
+
+
+@dataclass(frozen=True, eq=False)
+class Simulation:
+    """How to simulate each scene (frames, fps, substeps, camera motion): made on demand."""
+
+    jobs: Any  # worldgraph.engines.sim.dataset.ClipJobs
+
+    def summary(self) -> str:
+        s = self.jobs.settings
+        return f"Simulation x{len(self.jobs)}, {s.frames} frames @ {s.fps:g} fps"
+
+
+@dataclass(frozen=True, eq=False)
+class Renders:
+    """Simulation plus render settings: every clip, ready to be made on demand."""
+
+    jobs: Any  # worldgraph.engines.sim.dataset.ClipJobs
+
+    def summary(self) -> str:
+        s = self.jobs.settings
+        return f"Renders x{len(self.jobs)}, {s.width}x{s.height} {'+'.join(s.styles)}"
+
+
+@dataclass(frozen=True, eq=False)
+class Depth:
+    """Depth in metres along the view axis, float32 [T, H, W]; 0 where nothing was hit."""
+
+    metres: np.ndarray
+    fps: float
+
+    def summary(self) -> str:
+        return f"Depth {tuple(self.metres.shape)}"
+
+
+@dataclass(frozen=True, eq=False)
+class Segmentation:
+    """Instance ids, uint16 [T, H, W] (0: background), and what prim each id is."""
+
+    ids: np.ndarray
+    paths: dict[int, str]
+    fps: float
+
+    def summary(self) -> str:
+        return f"Segmentation {tuple(self.ids.shape)}, {len(self.paths)} instances"
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,7 +186,7 @@ class Dataset:
     """A folder of clips with a manifest."""
 
     root: Path
-    items: tuple[str, ...] = field(default_factory=tuple)
+    items: tuple[str, ...] = ()
 
     def summary(self) -> str:
         return f"Dataset {self.root.name} ({len(self.items)} items)"
@@ -202,7 +247,11 @@ PROMPT = PortType("Prompt", Prompt, doc="text and its embedding")
 WEIGHT_MAP = PortType("WeightMap", WeightMap, doc="per-location control weights")
 CAMERA = PortType("Camera", Camera, doc="camera poses and intrinsics")
 ACTIONS = PortType("Actions", Actions, doc="per-step actions")
-SCENE = PortType("Scene", Scene, doc="a USD physics scene")
+SCENE = PortType("Scene", Scene, doc="USD physics scenes")
+SIMULATION = PortType("Simulation", Simulation, doc="scenes with simulation settings")
+RENDERS = PortType("Renders", Renders, doc="simulated scenes with render settings")
+DEPTH = PortType("Depth", Depth, doc="depth in metres")
+SEGMENTATION = PortType("Segmentation", Segmentation, doc="instance ids and their prim paths")
 VERDICT = PortType("Verdict", Verdict, doc="a guardrail decision")
 DATASET = PortType("Dataset", Dataset, doc="a folder of clips with a manifest")
 
@@ -210,7 +259,8 @@ ALL_TYPES: dict[str, PortType] = {
     t.name: t
     for t in (
         INT, FLOAT, BOOL, STRING, ENUM, ASSET, OUTPUT_FILE, FILE, VIDEO, CONTROL, LATENT,
-        TOKENS, PROMPT, WEIGHT_MAP, CAMERA, ACTIONS, SCENE, VERDICT, DATASET,
+        TOKENS, PROMPT, WEIGHT_MAP, CAMERA, ACTIONS, SCENE, SIMULATION, RENDERS, DEPTH,
+        SEGMENTATION, VERDICT, DATASET,
     )
 }
 

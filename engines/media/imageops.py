@@ -67,6 +67,18 @@ def bilateral_blur(
     return out
 
 
+def depth_to_grey(metres: np.ndarray) -> np.ndarray:
+    """uint8 [T, H, W] of inverse depth, scaled over the whole clip so brightness is
+    comparable between frames; pixels without depth (0) are black."""
+    valid = metres > 0
+    inverse = np.where(valid, 1.0 / np.where(valid, metres, 1.0), 0.0)
+    if not valid.any():
+        return np.zeros(metres.shape, np.uint8)
+    lo, hi = inverse[valid].min(), inverse[valid].max()
+    scaled = (inverse - lo) / max(hi - lo, 1e-6) * 215 + 40  # the farthest surface is not black
+    return np.where(valid, scaled, 0).astype(np.uint8)
+
+
 def contact_sheet(
     frames: np.ndarray, columns: int = 0, max_frames: int = 16, labels: bool = True
 ) -> np.ndarray:

@@ -120,7 +120,8 @@ def _write_mp4(
         stream.pix_fmt = "yuv420p"
         # x264's lookahead (mb-tree) gave different bytes for the same frames from run to run;
         # without it, and on one thread, the same frames always make the same file
-        stream.options = {"crf": str(crf), "x264-params": "threads=1:lookahead-threads=1:rc-lookahead=0:no-mbtree=1"}
+        x264 = "threads=1:lookahead-threads=1:rc-lookahead=0:no-mbtree=1"
+        stream.options = {"crf": str(crf), "x264-params": x264}
         stream.time_base = 1 / rate
         for i, frame in enumerate(padded):
             picture = av.VideoFrame.from_ndarray(frame, format="rgb24")

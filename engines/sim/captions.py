@@ -28,27 +28,31 @@ def colour_name(rgb: tuple[float, float, float]) -> str:
 
 
 def noun(body: Body) -> str:
-    return f"{colour_name(body.color)} {SHAPE_NOUNS.get(body.shape, 'object')}"
+    thing = "pusher" if body.kinematic else SHAPE_NOUNS.get(body.shape, "object")
+    return f"{colour_name(body.color)} {thing}"
 
 
 def _article(phrase: str) -> str:
     return "an" if phrase[0] in "aeiou" else "a"
 
 
-def describe_motion(body: Body, pos: np.ndarray, quat: np.ndarray) -> str | None:
+def describe_motion(body: Body, pos: np.ndarray, quat: np.ndarray, fps: float) -> str | None:
     """A verb phrase for one body's path (positions [T, 3], w-x-y-z quaternions [T, 4])."""
     if body.kinematic:
         travel = float(np.linalg.norm(pos[-1, :2] - pos[0, :2]))
-        return "pushes forward" if travel > 0.05 else None
+        return "moves in" if travel > 0.05 else None
     drop = float(pos[0, 2] - pos[-1, 2])
     slide = float(np.linalg.norm(pos[-1, :2] - pos[0, :2]))
     turn = math.degrees(2 * math.acos(min(1.0, abs(float(quat[0] @ quat[-1])))))
     round_ = body.shape in ("sphere", "cylinder", "capsule")
-    if drop > max(0.1, body.size) and slide > 0.3:
+    launch = float(np.linalg.norm(pos[1] - pos[0])) * fps if len(pos) > 1 else 0.0
+    if launch > 0.4 and drop > 0.05:
         return "is thrown"
+    if round_ and slide > 0.15 and turn > 90:
+        return "rolls"
     if drop > max(0.05, body.size / 2):
         return "falls"
-    if turn > 60 and not body.shape == "sphere" and slide < 0.4:
+    if turn > 60 and body.shape != "sphere" and slide < 0.4:
         return "topples over"
     if slide > 0.08:
         return "rolls" if round_ and turn > 45 else "slides"
@@ -62,13 +66,14 @@ def caption(
     hits: dict[str, str],
     camera_motion: str = "static",
     camera_amount: float = 0.0,
+    fps: float = 16.0,
 ) -> str:
     """One sentence per moving body, then the camera; ``hits`` maps a body to the first
     other body it touched."""
     by_path = {b.path: b for b in bodies}
     clauses = []
     for b in bodies:
-        verb = describe_motion(b, body_pos[b.path], body_quat[b.path])
+        verb = describe_motion(b, body_pos[b.path], body_quat[b.path], fps)
         if verb is None:
             continue
         clause = f"{_article(noun(b))} {noun(b)} {verb}"

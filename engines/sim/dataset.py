@@ -284,3 +284,20 @@ def _sort_manifest(root: Path) -> None:
     lines = sorted(json.dumps(r, sort_keys=True) for r in read_manifest(root))
     with atomic_output(root / MANIFEST) as tmp:
         tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+def preview(root: Path, clips: int = 6, frames: int = 6, video: str = "rgb.mp4") -> np.ndarray:
+    """A contact sheet of a dataset: a row per clip, ``frames`` evenly spaced frames each."""
+    from ..media.imageops import contact_sheet
+    from ..media.video import read_video
+
+    rows = []
+    for record in read_manifest(root)[:clips]:
+        path = root / "clips" / record["id"] / video
+        if path.exists():
+            clip, _ = read_video(path)
+            rows.append(clip[np.linspace(0, len(clip) - 1, frames).round().astype(int)])
+    if not rows:
+        raise DatasetError(f"{root}: no finished clips with {video} to show")
+    return contact_sheet(np.concatenate(rows), columns=frames, max_frames=len(rows) * frames,
+                         labels=False)

@@ -75,5 +75,6 @@ def make_clip(scene_file: Path, settings: ClipSettings, seed: int, progress: Any
         trajectory.hits,
         motion.kind,
         motion.amount,
+        settings.fps,
     )
     return Clip(scene, model, trajectory, rendered, text, motion, camera.path if camera else None)

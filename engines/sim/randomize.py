@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .captions import PALETTE
-from .scene import MOTION_AMOUNT_ATTR, MOTION_ATTR, TEXTURE_ATTR, VELOCITIES_ATTR
+from .scene import MOTION_AMOUNT_ATTR, MOTION_ATTR, TEXTURE_ATTR, VELOCITIES_ATTR, VELOCITY_RATE_ATTR
 
 SHAPES = ("sphere", "cube", "cylinder", "capsule")
 STARTS = ("drop", "throw", "roll", "collide", "topple")
@@ -34,8 +34,6 @@ class RandomizeConfig:
     camera_motions: tuple[str, ...] = CAMERA_MOTIONS
     camera_distance: tuple[float, float] = (0.9, 1.3)
     pusher: bool = False  # a kinematic pusher driven by an action sequence
-    frames: int = 17  # for the pusher's action sequence
-    fps: float = 16.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_objects <= self.max_objects <= 12:
@@ -95,7 +93,7 @@ def random_scene(path: Path, seed: int, config: RandomizeConfig = RandomizeConfi
         _material(stage, prim, f"/World/{obj.name}Material", rng)
 
     if config.pusher:
-        _add_pusher(stage, rng, config)
+        _add_pusher(stage, rng)
     _add_lights(stage, rng)
     _add_camera(stage, rng, config, np.mean([o.pos for o in objects], axis=0))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +133,7 @@ def _place_objects(rng: np.random.Generator, config: RandomizeConfig) -> list[_O
     return objects
 
 
-def _define_shape(stage, obj: _Object, rng: np.random.Generator):  # type: ignore[no-untyped-def]
+def _define_shape(stage, obj: _Object, rng: np.random.Generator):
     from pxr import Gf, Sdf, UsdGeom
 
     path, r = f"/World/{obj.name}", obj.extent / 2
@@ -164,7 +162,7 @@ def _define_shape(stage, obj: _Object, rng: np.random.Generator):  # type: ignor
     return gprim.GetPrim()
 
 
-def _material(stage, prim, path: str, rng: np.random.Generator) -> None:  # type: ignore[no-untyped-def]
+def _material(stage, prim, path: str, rng: np.random.Generator) -> None:
     from pxr import UsdPhysics, UsdShade
 
     material = UsdShade.Material.Define(stage, path)
@@ -176,7 +174,7 @@ def _material(stage, prim, path: str, rng: np.random.Generator) -> None:  # type
     binding.Bind(material, UsdShade.Tokens.weakerThanDescendants, "physics")
 
 
-def _add_pusher(stage, rng: np.random.Generator, config: RandomizeConfig) -> None:  # type: ignore[no-untyped-def]
+def _add_pusher(stage, rng: np.random.Generator) -> None:
     from pxr import Gf, Sdf, UsdGeom, UsdPhysics
 
     heading = rng.uniform(0, 2 * math.pi)
@@ -191,17 +189,18 @@ def _add_pusher(stage, rng: np.random.Generator, config: RandomizeConfig) -> Non
     prim = pusher.GetPrim()
     UsdPhysics.RigidBodyAPI.Apply(prim).CreateKinematicEnabledAttr(True)
     UsdPhysics.CollisionAPI.Apply(prim)
-    speed = rng.uniform(0.6, 1.2)
-    moving = int(config.frames * rng.uniform(0.5, 0.8))
+    speed, rate = rng.uniform(0.6, 1.2), 16.0
+    moving = int(rate * rng.uniform(0.5, 0.9))  # pushes for about the first second
     velocities = [
         Gf.Vec3f(float(math.cos(heading) * speed), float(math.sin(heading) * speed), 0.0)
         if f < moving else Gf.Vec3f(0, 0, 0)
-        for f in range(config.frames)
+        for f in range(int(rate * 2))
     ]
     prim.CreateAttribute(VELOCITIES_ATTR, Sdf.ValueTypeNames.Vector3fArray).Set(velocities)
+    prim.CreateAttribute(VELOCITY_RATE_ATTR, Sdf.ValueTypeNames.Double).Set(rate)
 
 
-def _add_lights(stage, rng: np.random.Generator) -> None:  # type: ignore[no-untyped-def]
+def _add_lights(stage, rng: np.random.Generator) -> None:
     from pxr import Gf, UsdGeom, UsdLux
 
     sun = UsdLux.DistantLight.Define(stage, "/World/sun")
@@ -214,7 +213,7 @@ def _add_lights(stage, rng: np.random.Generator) -> None:  # type: ignore[no-unt
     UsdGeom.XformCommonAPI(fill).SetTranslate(Gf.Vec3d(*rng.uniform([-2, -2, 1.5], [2, 2, 3]).tolist()))
 
 
-def _add_camera(stage, rng: np.random.Generator, config: RandomizeConfig, target: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+def _add_camera(stage, rng: np.random.Generator, config: RandomizeConfig, target: np.ndarray) -> None:
     from pxr import Gf, Sdf, UsdGeom
 
     distance = rng.uniform(*config.camera_distance)
@@ -240,7 +239,7 @@ def _pick_colour(rng: np.random.Generator) -> tuple[float, float, float]:
     return PALETTE[str(rng.choice(list(PALETTE)))]
 
 
-def _jitter(rng: np.random.Generator, rgb: tuple[float, float, float]):  # type: ignore[no-untyped-def]
+def _jitter(rng: np.random.Generator, rgb: tuple[float, float, float]):
     from pxr import Gf
 
     return Gf.Vec3f(*np.clip(np.array(rgb) + rng.normal(0, 0.04, 3), 0, 1).tolist())

@@ -20,7 +20,8 @@ import numpy as np
 SUPPORTED_GPRIMS = ("Sphere", "Cube", "Capsule", "Cylinder", "Plane", "Mesh")
 MAX_RENDER_SIZE = 1024  # offscreen buffer: the largest frame a scene can render
 TEXTURE_ATTR = "worldgraph:texture"  # procedural texture on a gprim: checker | gradient | noise
-VELOCITIES_ATTR = "worldgraph:velocities"  # a kinematic body's velocity per frame (m/s)
+VELOCITIES_ATTR = "worldgraph:velocities"  # a kinematic body's velocities (m/s) over time ...
+VELOCITY_RATE_ATTR = "worldgraph:velocityRate"  # ... sampled at this many per second
 MOTION_ATTR, MOTION_AMOUNT_ATTR = "worldgraph:cameraMotion", "worldgraph:cameraMotionAmount"
 
 
@@ -59,7 +60,7 @@ class SceneModel:
     cameras: list[CameraSpec]
     bounds: tuple[np.ndarray, np.ndarray]  # min, max corner of the scene's objects
     velocities: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    actions: dict[str, np.ndarray] = field(default_factory=dict)  # kinematic body -> [T, 3] m/s
+    actions: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)  # body -> ([N, 3] m/s, rate)
 
     @property
     def centre(self) -> np.ndarray:
@@ -104,9 +105,11 @@ def load_scene(file: Path) -> SceneModel:
     velocities = {b.path: _velocity(stage.GetPrimAtPath(b.path)) for b in bodies if not b.kinematic}
     actions = {}
     for b in bodies:
-        series = stage.GetPrimAtPath(b.path).GetAttribute(VELOCITIES_ATTR).Get() if b.kinematic else None
+        prim = stage.GetPrimAtPath(b.path)
+        series = prim.GetAttribute(VELOCITIES_ATTR).Get() if b.kinematic else None
         if series is not None:
-            actions[b.path] = np.array(series, float).reshape(-1, 3)
+            rate = float(prim.GetAttribute(VELOCITY_RATE_ATTR).Get() or 16.0)
+            actions[b.path] = (np.array(series, float).reshape(-1, 3), rate)
     return SceneModel(file, spec, bodies, cameras, bounds, velocities, actions)
 
 

@@ -140,7 +140,7 @@ def simulate(
 
     kinematic = [b.path for b in scene.bodies if b.kinematic]
     if actions is None:
-        actions = scripted_actions(scene, frames)
+        actions = scripted_actions(scene, frames, fps)
     if actions.shape != (frames, 3 * len(kinematic)):
         raise SceneError(
             f"{scene.file}: actions must be [{frames}, {3 * len(kinematic)}] (a velocity per frame for "
@@ -180,15 +180,17 @@ def simulate(
     return Trajectory(fps, qpos, mocap_pos, mocap_quat, body_pos, body_quat, actions, hits)
 
 
-def scripted_actions(scene: SceneModel, frames: int) -> np.ndarray:
-    """[T, 3K] from the velocities authored on the kinematic bodies (zero past their end)."""
+def scripted_actions(scene: SceneModel, frames: int, fps: float) -> np.ndarray:
+    """[T, 3K] from the velocities authored on the kinematic bodies, read at each frame's
+    time (zero past their end)."""
     kinematic = [b.path for b in scene.bodies if b.kinematic]
     actions = np.zeros((frames, 3 * len(kinematic)))
     for k, path in enumerate(kinematic):
-        series = scene.actions.get(path)
-        if series is not None:
-            n = min(frames, len(series))
-            actions[:n, 3 * k : 3 * k + 3] = series[:n]
+        if path in scene.actions:
+            series, rate = scene.actions[path]
+            index = (np.arange(frames) / fps * rate).astype(int)
+            inside = index < len(series)
+            actions[inside, 3 * k : 3 * k + 3] = series[index[inside]]
     return actions
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..context import Context
 from ..schema import Input, Output, node
-from ..types import CONTROL, ENUM, INT, VIDEO, Control, Video
+from ..types import CONTROL, DEPTH, ENUM, INT, SEGMENTATION, VIDEO, Control, Depth, Segmentation, Video
 
 CANNY_CHOICES = ("very_low", "low", "medium", "high", "very_high", "custom")
 BLUR_CHOICES = ("low", "medium", "high")
@@ -51,3 +51,29 @@ def BilateralBlur(ctx: Context, video: Video, preset: str, downscale: int) -> di
 
     frames = bilateral_blur(video.frames, *BLUR_PRESETS[preset], downscale=downscale, progress=ctx.progress)
     return {"blurred": Control(frames, video.fps, kind="vis")}
+
+
+@node(
+    "worldgraph.controls.DepthVideo",
+    inputs=[Input("depth", DEPTH, doc="depth in metres")],
+    outputs=[Output("control", CONTROL, "near bright, far dark, nothing black; kind 'depth'")],
+)
+def DepthVideo(ctx: Context, depth: Depth) -> dict[str, Control]:
+    """Depth as a video: inverse depth normalized over the clip, as depth controls look."""
+    from worldgraph.engines.media.imageops import depth_to_grey
+
+    grey = depth_to_grey(depth.metres)
+    return {"control": Control(np.repeat(grey[..., None], 3, axis=-1), depth.fps, kind="depth")}
+
+
+@node(
+    "worldgraph.controls.SegmentationColors",
+    inputs=[Input("segmentation", SEGMENTATION, doc="instance ids")],
+    outputs=[Output("control", CONTROL, "a random colour per instance; kind 'seg'")],
+    seeded=True,
+)
+def SegmentationColors(ctx: Context, segmentation: Segmentation) -> dict[str, Control]:
+    """Instances in random, non-semantic colours (as Cosmos-Transfer1 colours its masks)."""
+    palette = ctx.rng().integers(40, 256, (int(segmentation.ids.max()) + 1, 3), dtype=np.uint8)
+    palette[0] = 0  # background stays black
+    return {"control": Control(palette[segmentation.ids], segmentation.fps, kind="seg")}
