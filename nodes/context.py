@@ -67,5 +67,8 @@ class Context:
             raise NodeError(f"output path {relative!r} must be a relative path inside {root}")
         if target == root:
             raise NodeError(f"output path {relative!r} names the output folder itself")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise NodeError(f"cannot create the folder {target.parent}: {e.strerror or e}") from None
         return target

@@ -133,6 +133,7 @@ def write_dataset(
             if progress:
                 progress(finished, total)
     _sort_manifest(root)
+    report.made.sort()
     return report
 
 
@@ -281,7 +282,8 @@ def _plain(value: Any) -> Any:
 
 def _sort_manifest(root: Path) -> None:
     """Rewrite the manifest in clip order, so the same seed gives the same bytes."""
-    lines = sorted(json.dumps(r, sort_keys=True) for r in read_manifest(root))
+    records = sorted(read_manifest(root), key=lambda r: r["id"])
+    lines = [json.dumps(r, sort_keys=True) for r in records]
     with atomic_output(root / MANIFEST) as tmp:
         tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 

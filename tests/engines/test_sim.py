@@ -1,0 +1,182 @@
+"""Physics scenes: USD in, MuJoCo simulation, renders, export and datasets."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, read_manifest, verify, write_dataset
+from worldgraph.engines.sim.export import export_usd
+from worldgraph.engines.sim.pipeline import ClipSettings, make_clip
+from worldgraph.engines.sim.randomize import RandomizeConfig, random_scene
+from worldgraph.engines.sim.scene import SceneError, load_scene
+from worldgraph.engines.sim.simulate import SimulationDiverged
+
+from ..conftest import SAMPLES
+
+SCENES = sorted((SAMPLES / "scenes").glob("*.usda"))
+SMALL = ClipSettings(frames=9, width=32, height=32)
+
+HEADER = '#usda 1.0\n(\n    metersPerUnit = 1\n    upAxis = "Z"\n)\n'
+PHYSICS = 'def PhysicsScene "physicsScene"\n{\n}\n'
+FLOOR = 'def Plane "floor" (\n    prepend apiSchemas = ["PhysicsCollisionAPI"]\n)\n{\n    uniform token axis = "Z"\n}\n'
+
+
+def body(name="ball", apis='"PhysicsRigidBodyAPI", "PhysicsCollisionAPI"', kind="Sphere", extra=""):
+    return (f'def {kind} "{name}" (\n    prepend apiSchemas = [{apis}]\n)\n{{\n'
+            f'    double radius = 0.1\n    double size = 0.2\n'
+            f'    double3 xformOp:translate = (0, 0, 0.5)\n'
+            f'    uniform token[] xformOpOrder = ["xformOp:translate"]\n{extra}}}\n')
+
+
+def scene(tmp_path, *parts, name="scene.usda") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + "".join(parts))
+    return path
+
+
+def test_every_sample_scene_simulates_and_renders():
+    assert len(SCENES) >= 6
+    for file in SCENES:
+        clip = make_clip(file, SMALL, 0)
+        r = clip.render
+        assert r.rgb["real"].shape == r.rgb["plain"].shape == (9, 32, 32, 3)
+        assert (r.depth > 0).any() and r.segmentation.max() >= 2, file.name
+        assert set(r.segment_paths.values()) >= {b.path for b in clip.scene.bodies if not b.kinematic}
+        assert clip.caption, file.name
+
+
+def test_bodies_fall_and_the_camera_sees_them(tmp_path):
+    clip = make_clip(scene(tmp_path, PHYSICS, FLOOR, body()), ClipSettings(frames=17), 0)
+    ball = clip.model.body("/ball").id
+    z = clip.trajectory.body_pos[:, ball, 2]
+    assert z[0] == pytest.approx(0.5) and z[-1] < 0.2  # gravity pulled it down
+    ids = {v: k for k, v in clip.render.segment_paths.items()}
+    assert (clip.render.segmentation == ids["/ball"]).any()
+    seen = clip.render.depth[clip.render.segmentation == ids["/ball"]]
+    assert 0.2 < seen.mean() < 10  # metres to the ball
+    assert clip.caption.startswith("a grey ball falls")
+    k = clip.render.intrinsics
+    assert k[0, 2] == 32 and k[1, 2] == 32 and k[0, 0] == k[1, 1] > 0
+
+
+BAD_SCENES = {
+    "no physics scene": ((FLOOR, body()), "no PhysicsScene prim"),
+    "body without collider": ((PHYSICS, body(apis='"PhysicsRigidBodyAPI"')), "rigid body /ball has no collider"),
+    "zero mass": ((PHYSICS, body(apis='"PhysicsRigidBodyAPI", "PhysicsCollisionAPI", "PhysicsMassAPI"',
+                                 extra="    float physics:mass = 0\n")), "rigid body /ball has mass 0"),
+    "negative mass": ((PHYSICS, body(apis='"PhysicsRigidBodyAPI", "PhysicsCollisionAPI", "PhysicsMassAPI"',
+                                     extra="    float physics:mass = -2\n")), "has mass -2"),
+    "unsupported prim": ((PHYSICS, body(name="cone", kind="Cone")), "/cone is a Cone, which MuJoCo cannot simulate"),
+    "camera far away": ((PHYSICS, body(), 'def Camera "cam"\n{\n    double3 xformOp:translate = (500, 0, 1)\n'
+                         '    uniform token[] xformOpOrder = ["xformOp:translate"]\n}\n'),
+                        "camera /cam is outside the scene's bounds"),
+    "missing texture": ((PHYSICS, body(), 'def Material "m"\n{\n    def Shader "tex"\n    {\n'
+                         '        uniform token info:id = "UsdUVTexture"\n        asset inputs:file = @wood.png@\n'
+                         '    }\n}\n'), "texture 'wood.png' of /m/tex does not exist"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SCENES))
+def test_bad_scenes_are_refused_naming_the_prim(tmp_path, case):
+    parts, message = BAD_SCENES[case]
+    path = scene(tmp_path, *parts)
+    with pytest.raises(SceneError, match=message) as info:
+        load_scene(path)
+    assert str(path) in str(info.value)
+
+
+def test_an_exploding_scene_names_the_body(tmp_path):
+    fast = body(name="bullet", extra="    vector3f physics:velocity = (0, 0, 100000)\n")
+    with pytest.raises(SimulationDiverged, match=r"diverged at frame 0 .*body /bullet") as info:
+        make_clip(scene(tmp_path, PHYSICS, FLOOR, fast), SMALL, 0)
+    assert "substeps" in str(info.value)
+
+
+def test_kinematic_pusher_follows_its_actions():
+    clip = make_clip(SAMPLES / "scenes" / "pusher.usda", ClipSettings(frames=17), 0)
+    pusher = clip.model.body("/World/pusher").id
+    x = clip.trajectory.body_pos[:, pusher, 0]
+    assert clip.trajectory.actions.shape == (17, 3)
+    assert clip.trajectory.actions[0, 0] == pytest.approx(0.9)
+    assert x[8] - x[0] == pytest.approx(0.9 * 8 / 16, abs=0.02)  # 0.9 m/s for half a second
+    assert "/World/box_a" in clip.trajectory.hits
+
+
+def test_randomized_scenes_are_reproducible_and_varied(tmp_path):
+    a = random_scene(tmp_path / "a.usda", 7).read_text()
+    b = random_scene(tmp_path / "b.usda", 7).read_text()
+    c = random_scene(tmp_path / "c.usda", 8).read_text()
+    assert a == b and a != c
+    counts = [len(load_scene(random_scene(tmp_path / f"s{i}.usda", i)).bodies) for i in range(12)]
+    assert min(counts) >= 1 and max(counts) <= 4 and len(set(counts)) > 1
+    with pytest.raises(ValueError, match="shapes must be among"):
+        RandomizeConfig(shapes=("cone",))
+
+
+def test_camera_motion_moves_the_camera(tmp_path):
+    static = make_clip(SAMPLES / "scenes" / "orbit_static.usda", ClipSettings(frames=9, camera_motion="static"), 0)
+    orbit = make_clip(SAMPLES / "scenes" / "orbit_static.usda", SMALL, 0)
+    assert np.allclose(static.render.extrinsics[0], static.render.extrinsics[-1])
+    centre = orbit.scene.centre
+    start, end = orbit.render.extrinsics[0][:3, 3] - centre, orbit.render.extrinsics[-1][:3, 3] - centre
+    angle = np.degrees(np.arctan2(end[1], end[0]) - np.arctan2(start[1], start[0]))
+    assert angle == pytest.approx(90, abs=3)  # the scene's camera orbits 90 degrees
+    assert "orbits" in orbit.caption
+
+
+def test_animated_usd_export_reopens_with_time_samples(tmp_path):
+    from pxr import Usd, UsdGeom
+
+    clip = make_clip(SAMPLES / "scenes" / "tabletop_drop.usda", SMALL, 0)
+    stage = Usd.Stage.Open(str(export_usd(clip, tmp_path / "anim.usda")))
+    assert (stage.GetStartTimeCode(), stage.GetEndTimeCode(), stage.GetTimeCodesPerSecond()) == (0, 8, 16)
+    ball = UsdGeom.Xformable(stage.GetPrimAtPath("/World/ball"))
+    ball_id = clip.model.body("/World/ball").id
+    for t in (0, 4, 8):
+        where = np.array(ball.ComputeLocalToWorldTransform(t).ExtractTranslation())
+        assert np.allclose(where, clip.trajectory.body_pos[t, ball_id], atol=1e-6)
+    assert ball.GetPrim().GetAttribute("xformOp:transform").GetNumTimeSamples() == 9
+    camera = UsdGeom.Xformable(stage.GetPrimAtPath("/World/camera"))
+    assert np.allclose(camera.ComputeLocalToWorldTransform(0).ExtractTranslation(), (0, -1.5, 1.25))
+
+
+def test_dataset_is_complete_checksummed_and_reproducible(tmp_path):
+    jobs = ClipJobs(SceneSet(randomize=RandomizeConfig(), seed=3, count=3), SMALL)
+    one = write_dataset(jobs, tmp_path / "one", workers=1)
+    two = write_dataset(jobs, tmp_path / "two", workers=2)
+    assert one.made == two.made == ["000000", "000001", "000002"] and not one.failed
+    assert (tmp_path / "one" / "manifest.jsonl").read_bytes() == (tmp_path / "two" / "manifest.jsonl").read_bytes()
+    assert verify(tmp_path / "one") == []
+    clip = tmp_path / "one" / "clips" / "000001"
+    assert sorted(p.name for p in clip.iterdir()) == [
+        "camera.json", "depth.npy", "metadata.json", "prompt.txt", "rgb.mp4", "rgb_plain.mp4",
+        "scene.usda", "segmentation.json", "segmentation.npy",
+    ]
+    assert np.load(clip / "depth.npy").dtype == np.float16
+    assert len(json.loads((clip / "camera.json").read_text())["world_from_camera"]) == 9
+    again = write_dataset(jobs, tmp_path / "one", workers=1)  # nothing left to do
+    assert again.made == [] and again.kept == ["000000", "000001", "000002"]
+    (clip / "depth.npy").write_bytes(b"tampered")
+    assert verify(tmp_path / "one") == [f"{clip / 'depth.npy'}: checksum differs from the manifest"]
+
+
+def test_dataset_in_a_read_only_place_fails_clearly():
+    from worldgraph.engines.sim.dataset import DatasetError
+
+    jobs = ClipJobs(SceneSet(files=(SCENES[0],)), SMALL)
+    with pytest.raises(DatasetError, match="cannot write the dataset in /sys/worldgraph"):
+        write_dataset(jobs, Path("/sys/worldgraph/data"))
+
+
+def test_half_made_clips_are_redone(tmp_path):
+    jobs = ClipJobs(SceneSet(files=tuple(SCENES[:2])), SMALL)
+    write_dataset(jobs, tmp_path, workers=1)
+    manifest = tmp_path / "manifest.jsonl"
+    lines = manifest.read_text().splitlines()
+    manifest.write_text(lines[0] + "\n" + lines[1][:20])  # killed while writing line 2
+    (tmp_path / "clips" / ".000005.tmpdir").mkdir()  # a temporary folder left behind
+    assert [r["id"] for r in read_manifest(tmp_path)] == ["000000"]
+    report = write_dataset(jobs, tmp_path, workers=1)
+    assert report.made == ["000001"] and verify(tmp_path) == []
+    assert sorted(p.name for p in (tmp_path / "clips").iterdir()) == ["000000", "000001"]
