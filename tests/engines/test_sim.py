@@ -180,3 +180,28 @@ def test_half_made_clips_are_redone(tmp_path):
     report = write_dataset(jobs, tmp_path, workers=1)
     assert report.made == ["000001"] and verify(tmp_path) == []
     assert sorted(p.name for p in (tmp_path / "clips").iterdir()) == ["000000", "000001"]
+
+
+def test_reader_serves_seeded_windows_and_crops(tmp_path):
+    import torch
+    from worldgraph.engines.sim.reader import ClipDataset
+
+    jobs = ClipJobs(SceneSet(files=(SAMPLES / "scenes" / "pusher.usda",)), ClipSettings(frames=9, width=40, height=32))
+    write_dataset(jobs, tmp_path, workers=1)
+    data = ClipDataset(tmp_path, frames=5, crop=24, seed=1)
+    item = data[0]
+    assert item["rgb"].shape == item["plain"].shape == (3, 5, 24, 24)
+    assert item["depth"].shape == item["edges"].shape == (1, 5, 24, 24)
+    assert item["segmentation"].shape == (5, 24, 24) and item["segmentation"].dtype == torch.int64
+    assert item["actions"].shape == (5, 3) and item["world_from_camera"].shape == (5, 4, 4)
+    assert item["rgb"].min() >= 0 and item["rgb"].max() <= 1 and item["depth"].max() > 0
+    assert "pusher" in item["caption"]
+    assert torch.equal(data[0]["rgb"], item["rgb"])  # same seed and epoch: same window
+    draws = set()
+    for epoch in range(6):  # other epochs draw other crops and windows
+        data.set_epoch(epoch)
+        d = data[0]
+        draws.add((d["intrinsics"][0, 2].item(), d["world_from_camera"][0, 0, 3].item()))
+    assert len(draws) > 1
+    with pytest.raises(ValueError, match="does not fit"):
+        ClipDataset(tmp_path, frames=10)
