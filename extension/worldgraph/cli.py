@@ -1,7 +1,8 @@
 """The ``worldgraph`` command line.
 
 Exit codes: 0 success (a guardrail blocking a branch is a result, so also 0),
-1 a node failed at run time, 2 an invalid graph, file or usage, 130 cancelled (Ctrl-C).
+1 a node failed at run time (or ``verify`` found damage), 2 an invalid graph, file or
+usage, 130 cancelled (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
 
 EPILOG = """exit codes:
   0    success (a branch blocked by a guardrail is a result, not a failure)
-  1    a node failed at run time
+  1    a node failed at run time (verify: a file is missing or differs)
   2    invalid graph, unreadable file or bad usage
   130  cancelled (Ctrl-C)
 """
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     validate.add_argument("graphs", type=Path, nargs="+", metavar="GRAPH")
     validate.add_argument("--json", action="store_true", help="a JSON report on stdout")
+
+    check = commands.add_parser("verify", help="check a dataset folder against its manifest")
+    check.add_argument("dataset", type=Path, help="a folder written by worldgraph.dataset.WriteDataset")
+    check.add_argument("--json", action="store_true", help="a JSON report on stdout")
 
     nodes = commands.add_parser("nodes", help="list node types and their schemas")
     nodes.add_argument("ids", nargs="*", metavar="ID", help="only these node types")
@@ -266,4 +271,24 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "nodes": cmd_nodes}
+# ------------------------------------------------------------------------------ verify
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from worldgraph.engines.sim.dataset import MANIFEST, read_manifest, verify
+    from worldgraph.nodes import WorldgraphError
+
+    if not (args.dataset / MANIFEST).is_file():
+        raise WorldgraphError(f"{args.dataset}: no {MANIFEST}: not a worldgraph dataset")
+    clips, problems = len(read_manifest(args.dataset)), verify(args.dataset)
+    if args.json:
+        print(json.dumps({"dataset": str(args.dataset), "clips": clips, "problems": problems}))
+    else:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{'ok' if not problems else 'damaged'}: {args.dataset}: {clips} clips"
+              + (f", {len(problems)} problem(s)" if problems else ", every file matches the manifest"))
+    return EXIT_OK if not problems else EXIT_FAILED
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "nodes": cmd_nodes, "verify": cmd_verify}

@@ -30,6 +30,13 @@ def test_sample_graph_makes_a_checked_dataset(capsys, tmp_path):
     assert all(r["caption"] and r["frames"] == 9 for r in records)
     for name in ("dataset_sheet.png", "clip0_depth.png", "clip0_segmentation.mp4"):
         assert (tmp_path / name).stat().st_size > 0
+    assert main(["verify", str(root)]) == 0
+    assert "ok: " in capsys.readouterr().out
+    (root / "clips" / "000002" / "prompt.txt").write_text("edited")
+    assert main(["verify", str(root), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["clips"] == 4 and report["problems"] == [f"{root}/clips/000002/prompt.txt: checksum differs from the manifest"]
+    assert main(["verify", str(tmp_path)]) == 2
 
 
 def test_same_seed_same_dataset_other_seed_other_dataset(tmp_path):
