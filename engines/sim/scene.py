@@ -98,7 +98,7 @@ def load_scene(file: Path) -> SceneModel:
     spec = _import(file)
     _apply_physics(spec, stage, bodies)
     _add_lights(spec, stage)
-    _add_procedural_textures(spec, stage)
+    _add_procedural_textures(spec, stage, file)
     _add_sky(spec)
     spec.visual.global_.offwidth = spec.visual.global_.offheight = MAX_RENDER_SIZE
     spec.visual.quality.shadowsize = 1024
@@ -344,7 +344,7 @@ def _add_sky(spec: Any) -> None:
                      rgb2=[0.35, 0.45, 0.6], width=64, height=64)
 
 
-def _add_procedural_textures(spec: Any, stage: Any) -> None:
+def _add_procedural_textures(spec: Any, stage: Any, file: Path) -> None:
     """``worldgraph:texture`` on a gprim: a MuJoCo builtin texture in its display colour."""
     import mujoco
 
@@ -360,8 +360,7 @@ def _add_procedural_textures(spec: Any, stage: Any) -> None:
             continue
         if kind not in builtins:
             raise SceneError(
-                f"{spec.modelfiledir or ''}{geom.name}: {TEXTURE_ATTR} {kind!r} is not one of "
-                f"{', '.join(builtins)}"
+                f"{file}: {geom.name} has {TEXTURE_ATTR} {kind!r}; use one of {', '.join(builtins)}"
             )
         rgb1 = np.array(geom.rgba[:3])
         rgb2 = np.clip(rgb1 * 0.6 + 0.1, 0, 1)

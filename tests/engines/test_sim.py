@@ -205,3 +205,19 @@ def test_reader_serves_seeded_windows_and_crops(tmp_path):
     assert len(draws) > 1
     with pytest.raises(ValueError, match="does not fit"):
         ClipDataset(tmp_path, frames=10)
+
+
+def test_mesh_bodies_and_procedural_textures(tmp_path):
+    mesh = ('def Mesh "rock" (\n    prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI", "PhysicsMeshCollisionAPI"]\n)\n{\n'
+            '    uniform token physics:approximation = "convexHull"\n'
+            '    int[] faceVertexCounts = [3, 3, 3, 3]\n    int[] faceVertexIndices = [0, 1, 2, 0, 3, 1, 1, 3, 2, 2, 3, 0]\n'
+            '    point3f[] points = [(0, 0, 0), (0.2, 0, 0), (0, 0.2, 0), (0, 0, 0.2)]\n'
+            '    custom token worldgraph:texture = "checker"\n'
+            '    double3 xformOp:translate = (0, 0, 0.6)\n    uniform token[] xformOpOrder = ["xformOp:translate"]\n}\n')
+    clip = make_clip(scene(tmp_path, PHYSICS, FLOOR, mesh), ClipSettings(frames=17), 0)
+    rock = clip.model.body("/rock").id
+    assert clip.trajectory.body_pos[-1, rock, 2] < 0.3  # it fell onto the floor
+    assert clip.model.nmat >= 1  # the checker became a material
+    bad = scene(tmp_path, PHYSICS, FLOOR, body(extra='    custom token worldgraph:texture = "plaid"\n'), name="bad.usda")
+    with pytest.raises(SceneError, match="/ball has worldgraph:texture 'plaid'; use one of checker"):
+        load_scene(bad)
