@@ -98,7 +98,7 @@ def load_scene(file: Path) -> SceneModel:
     spec = _import(file)
     _apply_physics(spec, stage, bodies)
     _add_lights(spec, stage)
-    _add_procedural_textures(spec, stage, file)
+    _add_textures(spec, stage, file)
     _add_sky(spec)
     spec.visual.global_.offwidth = spec.visual.global_.offheight = MAX_RENDER_SIZE
     spec.visual.quality.shadowsize = 1024
@@ -344,8 +344,47 @@ def _add_sky(spec: Any) -> None:
                      rgb2=[0.35, 0.45, 0.6], width=64, height=64)
 
 
-def _add_procedural_textures(spec: Any, stage: Any, file: Path) -> None:
-    """``worldgraph:texture`` on a gprim: a MuJoCo builtin texture in its display colour."""
+def _add_textures(spec: Any, stage: Any, file: Path) -> None:
+    """Textures for the real style: an image bound through UsdShade (a UsdUVTexture's
+    inputs:file), or ``worldgraph:texture`` (a builtin pattern in the prim's colour)."""
+    import mujoco
+
+    for geom in spec.geoms:
+        prim = stage.GetPrimAtPath(geom.name) if geom.name.startswith("/") else None
+        if not prim:
+            continue
+        image, kind = _texture_file(prim), prim.GetAttribute(TEXTURE_ATTR).Get()
+        if image is None and not kind:
+            continue
+        plane = geom.type == mujoco.mjtGeom.mjGEOM_PLANE
+        texture: dict[str, Any] = dict(name=f"tex:{geom.name}", type=(
+            mujoco.mjtTexture.mjTEXTURE_2D if plane else mujoco.mjtTexture.mjTEXTURE_CUBE))
+        if image is not None:
+            tex = spec.add_texture(**texture, file=str(image))
+        else:
+            tex = _pattern(spec, geom, str(kind), plane, texture, file)
+        material = spec.add_material(name=f"mat:{geom.name}", reflectance=0.15 if plane else 0.05)
+        material.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = tex.name
+        if plane:
+            material.texrepeat = [4, 4]
+            material.texuniform = True
+        geom.material = material.name
+
+
+def _texture_file(prim: Any) -> Path | None:
+    from pxr import Usd, UsdShade
+
+    material, _ = UsdShade.MaterialBindingAPI(prim).ComputeBoundMaterial()
+    if not material:
+        return None
+    for p in Usd.PrimRange(material.GetPrim()):
+        attr = p.GetAttribute("inputs:file") if p.IsA(UsdShade.Shader) else None
+        if attr and attr.HasAuthoredValue() and attr.Get().resolvedPath:
+            return Path(attr.Get().resolvedPath)
+    return None
+
+
+def _pattern(spec: Any, geom: Any, kind: str, plane: bool, texture: dict[str, Any], file: Path) -> Any:
     import mujoco
 
     builtins = {
@@ -353,33 +392,17 @@ def _add_procedural_textures(spec: Any, stage: Any, file: Path) -> None:
         "gradient": mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
         "noise": mujoco.mjtBuiltin.mjBUILTIN_FLAT,
     }
-    for geom in spec.geoms:
-        prim = stage.GetPrimAtPath(geom.name) if geom.name.startswith("/") else None
-        kind = prim.GetAttribute(TEXTURE_ATTR).Get() if prim else None
-        if not kind:
-            continue
-        if kind not in builtins:
-            raise SceneError(
-                f"{file}: {geom.name} has {TEXTURE_ATTR} {kind!r}; use one of {', '.join(builtins)}"
-            )
-        rgb1 = np.array(geom.rgba[:3])
-        rgb2 = np.clip(rgb1 * 0.6 + 0.1, 0, 1)
-        plane = geom.type == mujoco.mjtGeom.mjGEOM_PLANE
-        if kind == "noise" and not plane:
-            kind = "checker"  # noise is a 2D image: it needs a plane's texture coordinates
-        texture = dict(name=f"tex:{geom.name}", width=128, height=128, type=(
-            mujoco.mjtTexture.mjTEXTURE_2D if plane else mujoco.mjtTexture.mjTEXTURE_CUBE))
-        if kind == "noise":  # our own noise: MuJoCo's random marks differ between processes
-            rng = np.random.default_rng(zlib.crc32(geom.name.encode()))
-            grain = rng.normal(0, 0.12, (128, 128, 1)) + rng.normal(0, 0.05, (128, 128, 3))
-            pixels = np.clip((rgb1 + grain) * 255, 0, 255).astype(np.uint8)
-            tex = spec.add_texture(**texture, nchannel=3, data=pixels.reshape(-1).tolist())
-        else:
-            tex = spec.add_texture(**texture, builtin=builtins[kind], rgb1=rgb1.tolist(),
-                                   rgb2=rgb2.tolist())
-        material = spec.add_material(name=f"mat:{geom.name}", reflectance=0.15 if plane else 0.05)
-        material.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = tex.name
-        if plane:
-            material.texrepeat = [4, 4]
-            material.texuniform = True
-        geom.material = material.name
+    if kind not in builtins:
+        raise SceneError(
+            f"{file}: {geom.name} has {TEXTURE_ATTR} {kind!r}; use one of {', '.join(builtins)}"
+        )
+    rgb1 = np.array(geom.rgba[:3])
+    if kind == "noise" and plane:  # our own noise: MuJoCo's random marks differ between processes
+        rng = np.random.default_rng(zlib.crc32(geom.name.encode()))
+        grain = rng.normal(0, 0.12, (128, 128, 1)) + rng.normal(0, 0.05, (128, 128, 3))
+        pixels = np.clip((rgb1 + grain) * 255, 0, 255).astype(np.uint8)
+        return spec.add_texture(**texture, width=128, height=128, nchannel=3,
+                                data=pixels.reshape(-1).tolist())
+    pattern = builtins["checker" if kind == "noise" else kind]  # noise needs a plane's coordinates
+    return spec.add_texture(**texture, width=128, height=128, builtin=pattern, rgb1=rgb1.tolist(),
+                            rgb2=np.clip(rgb1 * 0.6 + 0.1, 0, 1).tolist())

@@ -221,3 +221,21 @@ def test_mesh_bodies_and_procedural_textures(tmp_path):
     bad = scene(tmp_path, PHYSICS, FLOOR, body(extra='    custom token worldgraph:texture = "plaid"\n'), name="bad.usda")
     with pytest.raises(SceneError, match="/ball has worldgraph:texture 'plaid'; use one of checker"):
         load_scene(bad)
+
+
+def test_usdshade_file_textures_are_rendered(tmp_path):
+    from worldgraph.engines.media.video import write_png
+
+    stripes = np.zeros((32, 32, 3), np.uint8)
+    stripes[:, ::4] = (255, 255, 0)
+    write_png(tmp_path / "stripes.png", stripes)
+    shader = ('def Material "paint"\n{\n    def Shader "tex"\n    {\n        uniform token info:id = "UsdUVTexture"\n'
+              '        asset inputs:file = @stripes.png@\n    }\n}\n')
+    bound = body(name="box", kind="Cube", apis='"PhysicsRigidBodyAPI", "PhysicsCollisionAPI", "MaterialBindingAPI"',
+                 extra="    rel material:binding = </paint>\n")
+    plain_scene = scene(tmp_path, PHYSICS, FLOOR, body(name="box", kind="Cube"), name="plain.usda")
+    textured = make_clip(scene(tmp_path, PHYSICS, FLOOR, shader, bound), SMALL, 0)
+    untextured = make_clip(plain_scene, SMALL, 0)
+    assert textured.model.ntex == untextured.model.ntex + 1
+    assert not np.array_equal(textured.render.rgb["real"], untextured.render.rgb["real"])
+    assert np.array_equal(textured.render.segmentation, untextured.render.segmentation)
