@@ -25,6 +25,7 @@ BUILTIN_FAMILIES = (
     "worldgraph.nodes.library.controls",
     "worldgraph.nodes.library.scene",
     "worldgraph.nodes.library.dataset",
+    "worldgraph.nodes.library.tokenizer",
 )
 
 

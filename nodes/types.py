@@ -51,10 +51,13 @@ class Control(Video):
 
 @dataclass(frozen=True, eq=False)
 class Latent:
-    """Continuous tokenizer latents, float [C, T', H', W']."""
+    """Tokenizer latents, float [C, T', H', W'] (a DV tokenizer's quantized codes), with
+    what the decoder needs to give back the clip: frame count (before padding) and fps."""
 
     values: np.ndarray
     tokenizer: str
+    frames: int = 0
+    fps: float = 24.0
 
     def summary(self) -> str:
         return f"Latent {tuple(self.values.shape)} from {self.tokenizer}"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from worldgraph.engines.media.video import write_video
 
 SIZE, FRAMES, FPS = 128, 48, 24

@@ -6,6 +6,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+
 from worldgraph.nodes import Registry, default_registry  # noqa: E402
 
 from . import nodepack  # noqa: E402

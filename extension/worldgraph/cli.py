@@ -59,6 +59,25 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("dataset", type=Path, help="a folder written by worldgraph.dataset.WriteDataset")
     check.add_argument("--json", action="store_true", help="a JSON report on stdout")
 
+    train = commands.add_parser("train", help="train a model (resumes where it stopped)")
+    train.add_argument("what", choices=["tokenizer"])
+    train.add_argument("--recipe", required=True, help="e.g. cv4x8x8, dv4x8x8")
+    train.add_argument("--data", type=Path, required=True, help="a dataset folder (manifest.jsonl)")
+    train.add_argument("--run", type=Path, help="checkpoint folder (default: runs/<recipe>)")
+    train.add_argument("--steps", type=int, help="train to this many steps (default: the recipe's)")
+    train.add_argument("--minutes", type=float, help="stop after this long (resume later)")
+    train.add_argument("--threads", type=int, default=0, help="torch threads (default: all)")
+    train.add_argument("--no-export", action="store_true",
+                       help="do not write the shipped checkpoint when training ends")
+
+    evaluate = commands.add_parser("eval", help="measure a model on held-out clips")
+    evaluate.add_argument("what", choices=["tokenizer"])
+    evaluate.add_argument("--model", required=True, help="a shipped name or a checkpoint .json")
+    evaluate.add_argument("--data", type=Path, required=True, help="a held-out dataset folder")
+    evaluate.add_argument("--clips", type=int, default=0, help="only the first clips (default: all)")
+    evaluate.add_argument("--frames", type=int, default=17, help="frames per clip (1 + 4k)")
+    evaluate.add_argument("--json", action="store_true", help="the figures as JSON")
+
     nodes = commands.add_parser("nodes", help="list node types and their schemas")
     nodes.add_argument("ids", nargs="*", metavar="ID", help="only these node types")
     nodes.add_argument("--json", action="store_true", help="schemas as JSON")
@@ -271,6 +290,89 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------------------ train / eval
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from worldgraph.engines.tokenizer.train import RECIPES, train
+    from worldgraph.nodes import WorldgraphError
+
+    if args.recipe not in RECIPES:
+        raise WorldgraphError(f"unknown recipe {args.recipe!r}; recipes: {', '.join(RECIPES)}")
+    run_dir = args.run or Path("runs") / args.recipe
+    columns = (TextColumn(f"{args.recipe}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("loss {task.fields[loss]:.4f}  {task.fields[speed]:.2f} steps/s"),
+               TimeRemainingColumn())
+    with Progress(*columns, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("train", total=None, loss=0.0, speed=0.0)
+
+        def report(step: int, total: int, loss: float, speed: float) -> None:
+            bar.update(task, completed=step, total=total, loss=loss, speed=speed)
+
+        try:
+            last = train(args.recipe, args.data, run_dir, steps=args.steps, minutes=args.minutes,
+                         threads=args.threads, report=report)
+        except ValueError as e:
+            raise WorldgraphError(str(e)) from None
+    state = json.loads(last.with_suffix(".json").read_text())
+    print(f"{args.recipe}: step {state['step']}, {state['seconds'] / 60:.1f} min, checkpoint {last}")
+    if args.no_export:
+        return EXIT_OK
+    shipped = export_tokenizer(last, args.data, state)
+    print(f"exported {shipped} (and its .json); evaluate it with: worldgraph eval tokenizer "
+          f"--model {shipped.stem} --data <held-out dataset>")
+    return EXIT_OK
+
+
+def export_tokenizer(last: Path, data: Path, state: dict[str, Any]) -> Path:
+    """The run's weights as the shipped fp16 checkpoint, with latent statistics."""
+    import numpy as np
+    import torch
+
+    from worldgraph.engines.tokenizer import checkpoint
+    from worldgraph.engines.tokenizer.model import PRESETS, Tokenizer
+    from worldgraph.engines.tokenizer.train import RECIPES, ClipBank, load_state
+
+    recipe = RECIPES[state["recipe"]]
+    model = Tokenizer(PRESETS[recipe.model])
+    load_state(last, model, torch.optim.AdamW(model.parameters()))
+    sample = ClipBank(data, limit=32).sample(32, recipe.frames, np.random.default_rng(0))
+    mean, std = checkpoint.latent_statistics(model.eval(), sample)
+    model.latent_mean.copy_(mean)
+    model.latent_std.copy_(std)
+    extra = {"recipe": state["recipe"], "steps": state["step"], "data": str(data),
+             "train_minutes": round(state["seconds"] / 60, 1),
+             "command": f"worldgraph train tokenizer --recipe {state['recipe']} --data {data}"}
+    return checkpoint.export(model, recipe.model, extra)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from worldgraph.engines.tokenizer.checkpoint import CheckpointError, load
+    from worldgraph.engines.tokenizer.evaluate import evaluate
+    from worldgraph.nodes import WorldgraphError
+
+    try:
+        model = load(args.model)
+        result = evaluate(model, args.data, args.clips, args.frames)
+    except (CheckpointError, ValueError) as e:
+        raise WorldgraphError(str(e)) from None
+    if args.json:
+        print(json.dumps(result))
+        return EXIT_OK
+    print(f"{result['model']} on {result['videos']} videos ({result['clips']} clips x styles), "
+          f"{result['frames']} frames:")
+    print(f"  PSNR {result['psnr']:.2f} dB   SSIM {result['ssim']:.3f}")
+    print(f"  first frame {result['first_frame_psnr']:.2f} dB, "
+          f"other frames {result['other_frames_psnr']:.2f} dB")
+    print("  PSNR per frame: " + " ".join(f"{v:.1f}" for v in result["psnr_per_frame"]))
+    if "codebook_usage" in result:
+        print(f"  codebook usage {result['codebook_usage']:.1%} ({result['codes_used']} codes)")
+    print(f"  encode {result['encode_ms']:.0f} ms, decode {result['decode_ms']:.0f} ms per clip")
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------------ verify
 
 
@@ -291,4 +393,5 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if not problems else EXIT_FAILED
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "nodes": cmd_nodes, "verify": cmd_verify}
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "nodes": cmd_nodes, "verify": cmd_verify,
+            "train": cmd_train, "eval": cmd_eval}

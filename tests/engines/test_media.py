@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from worldgraph.engines.media.imageops import (
     BLUR_PRESETS,
     CANNY_PRESETS,

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, read_manifest, verify, write_dataset
 from worldgraph.engines.sim.export import export_usd
 from worldgraph.engines.sim.pipeline import ClipSettings, make_clip
@@ -184,6 +185,7 @@ def test_half_made_clips_are_redone(tmp_path):
 
 def test_reader_serves_seeded_windows_and_crops(tmp_path):
     import torch
+
     from worldgraph.engines.sim.reader import ClipDataset
 
     jobs = ClipJobs(SceneSet(files=(SAMPLES / "scenes" / "pusher.usda",)), ClipSettings(frames=9, width=40, height=32))

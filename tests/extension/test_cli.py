@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from worldgraph import __version__
 from worldgraph.cli import main
 

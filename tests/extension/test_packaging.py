@@ -31,7 +31,8 @@ def test_wheel_installs_into_a_fresh_venv(tmp_path):
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     code = (
         "import worldgraph, worldgraph.nodes, worldgraph.engines, worldgraph.ui, "
-        "worldgraph.cli, worldgraph.nodes.library.io, worldgraph.engines.media.video;"
+        "worldgraph.cli, worldgraph.nodes.library.io, worldgraph.engines.media.video,"
+        "worldgraph.engines.sim.dataset, worldgraph.engines.tokenizer.model;"
         "from worldgraph.nodes import default_registry;"
         "assert len(default_registry()) >= 5;"
         "print(worldgraph.__file__)"

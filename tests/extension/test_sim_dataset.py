@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from worldgraph.cli import main
 from worldgraph.engines.sim.dataset import read_manifest, verify
 

@@ -1,6 +1,7 @@
 import threading
 
 import pytest
+
 from worldgraph.nodes import CancelToken, Executor, Graph, GraphInvalid, node_seed
 from worldgraph.nodes import events as ev
 
@@ -175,6 +176,7 @@ def test_cancel_from_another_thread(registry, tmp_path):
 
 def test_cache_respects_its_memory_budget():
     import numpy as np
+
     from worldgraph.nodes import OutputCache
 
     cache = OutputCache(budget_bytes=1000)

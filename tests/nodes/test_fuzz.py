@@ -3,6 +3,7 @@ they answer with a GraphFileError or a list of problems, never with a crash."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from worldgraph.nodes import (
     Connection,
     Graph,

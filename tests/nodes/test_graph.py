@@ -1,4 +1,5 @@
 import pytest
+
 from worldgraph.nodes import Graph, GraphEditError, Input, Output, node
 from worldgraph.nodes.types import CONTROL, FLOAT, INT, VIDEO, PortType
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from worldgraph.engines.media.video import read_video
 from worldgraph.nodes import Executor, Graph, default_registry
 from worldgraph.nodes.types import Control

@@ -3,6 +3,7 @@
 import sys
 
 import pytest
+
 from worldgraph.nodes import registry as registry_module
 from worldgraph.nodes.registry import default_registry
 

@@ -1,0 +1,200 @@
+"""Training the tokenizers on synthetic datasets, resumable from safetensors checkpoints.
+
+Most steps are single frames (the causal design encodes a frame alone, and colour and
+detail are learned per frame); every few steps a batch of whole windows teaches time.
+Loss: L1 + an edge term (L1 of image gradients) + for videos an L1 of frame differences.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..media.files import atomic_output
+from ..media.video import read_video
+from ..sim.dataset import read_manifest
+from .model import PRESETS, Tokenizer
+
+
+@dataclass(frozen=True)
+class Recipe:
+    model: str  # a preset name
+    steps: int
+    lr: float = 4e-4
+    warmup: int = 200
+    image_batch: int = 16
+    video_batch: int = 4
+    video_every: int = 5  # one step in this many is a video step
+    frames: int = 17
+    edge_weight: float = 0.5
+    motion_weight: float = 0.5
+    checkpoint_seconds: float = 180.0
+    seed: int = 0
+
+
+RECIPES: dict[str, Recipe] = {
+    "cv4x8x8": Recipe("cv4x8x8", steps=20_000),
+    "dv4x8x8": Recipe("dv4x8x8", steps=20_000),
+    "tiny-cv": Recipe("tiny-cv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
+                      checkpoint_seconds=0.0),
+    "tiny-dv": Recipe("tiny-dv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
+                      checkpoint_seconds=0.0),
+}
+
+
+class ClipBank:
+    """Every clip of a dataset, both RGB styles, in memory as uint8 [N, T, H, W, 3]."""
+
+    def __init__(self, root: Path, limit: int = 0) -> None:
+        records = read_manifest(root)[: limit or None]
+        if not records:
+            raise ValueError(f"{root}: no finished clips to train on (no manifest lines)")
+        videos = []
+        for r in records:
+            for name in ("rgb.mp4", "rgb_plain.mp4"):
+                path = root / "clips" / r["id"] / name
+                if path.exists():
+                    videos.append(read_video(path)[0])
+        frames = min(v.shape[0] for v in videos)
+        self.videos = torch.from_numpy(np.stack([v[:frames] for v in videos]))
+        self.root = root
+
+    @property
+    def frames(self) -> int:
+        return int(self.videos.shape[1])
+
+    def sample(self, batch: int, frames: int, rng: np.random.Generator) -> torch.Tensor:
+        """[B, 3, frames, H, W] in [-1, 1]: random clips, windows and left-right flips."""
+        n, t = self.videos.shape[:2]
+        clips = rng.integers(0, n, batch)
+        starts = rng.integers(0, t - frames + 1, batch)
+        out = torch.stack([self.videos[c, s : s + frames] for c, s in zip(clips, starts, strict=True)])
+        flip = torch.from_numpy(rng.random(batch) < 0.5)
+        out[flip] = out[flip].flip(3)
+        return out.permute(0, 4, 1, 2, 3).float() / 127.5 - 1  # [B, 3, T, H, W]
+
+
+def reconstruction_loss(x: torch.Tensor, y: torch.Tensor, edge: float, motion: float) -> torch.Tensor:
+    loss = (y - x).abs().mean()
+    for dim in (3, 4):  # image gradients keep edges sharp
+        loss = loss + edge * (y.diff(dim=dim) - x.diff(dim=dim)).abs().mean()
+    if x.shape[2] > 1:
+        loss = loss + motion * (y.diff(dim=2) - x.diff(dim=2)).abs().mean()
+    return loss
+
+
+# ------------------------------------------------------------------------------ checkpoints
+
+
+def save_state(path: Path, model: Tokenizer, opt: torch.optim.Optimizer, meta: dict[str, Any]) -> None:
+    """Model and AdamW state as safetensors (no pickles), plus a JSON of progress."""
+    from safetensors.torch import save_file
+
+    tensors = {f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}
+    names = {id(p): n for n, p in model.named_parameters()}
+    for group in opt.param_groups:
+        for p in group["params"]:
+            state = opt.state.get(p)
+            if state:
+                tensors[f"adam.m.{names[id(p)]}"] = state["exp_avg"].contiguous()
+                tensors[f"adam.v.{names[id(p)]}"] = state["exp_avg_sq"].contiguous()
+                tensors[f"adam.step.{names[id(p)]}"] = torch.as_tensor(state["step"]).reshape(1).float()
+    with atomic_output(path.with_suffix(".safetensors")) as tmp:
+        save_file(tensors, str(tmp))
+    with atomic_output(path.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(meta, indent=1))
+
+
+def load_state(path: Path, model: Tokenizer, opt: torch.optim.Optimizer) -> dict[str, Any]:
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(path.with_suffix(".safetensors")))
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    params = dict(model.named_parameters())
+    for name, p in params.items():
+        if f"adam.m.{name}" in tensors:
+            opt.state[p] = {
+                "exp_avg": tensors[f"adam.m.{name}"],
+                "exp_avg_sq": tensors[f"adam.v.{name}"],
+                "step": tensors[f"adam.step.{name}"].reshape(()),
+            }
+    return json.loads(path.with_suffix(".json").read_text())
+
+
+# ------------------------------------------------------------------------------ training
+
+
+def train(
+    recipe_name: str,
+    data: Path,
+    run_dir: Path,
+    *,
+    steps: int | None = None,
+    minutes: float | None = None,
+    threads: int = 0,
+    report: Callable[[int, int, float, float], None] | None = None,
+) -> Path:
+    """Train (or resume) ``recipe_name`` on ``data``; returns the run's checkpoint path.
+
+    ``report(step, total, loss, steps_per_second)`` is called every step.
+    """
+    if recipe_name not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe_name!r}; recipes: {', '.join(RECIPES)}")
+    recipe = RECIPES[recipe_name]
+    if threads:
+        torch.set_num_threads(threads)
+    total = steps or recipe.steps
+    torch.manual_seed(recipe.seed)
+    model = Tokenizer(PRESETS[recipe.model])
+    opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = run_dir / "last"
+    meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
+                            "settings": asdict(recipe), "losses": []}
+    if checkpoint.with_suffix(".safetensors").exists():
+        meta = load_state(checkpoint, model, opt)
+    bank = ClipBank(data)
+    if bank.frames < recipe.frames:
+        raise ValueError(f"{data}: clips have {bank.frames} frames, the recipe needs {recipe.frames}")
+    rng = np.random.default_rng([recipe.seed, meta["step"]])
+    started, last_save = time.time(), time.time()
+    window: list[float] = []
+    deadline = started + minutes * 60 if minutes else math.inf
+    step = meta["step"]
+    while step < total and time.time() < deadline:
+        video = step % recipe.video_every == recipe.video_every - 1
+        x = bank.sample(recipe.video_batch if video else recipe.image_batch,
+                        recipe.frames if video else 1, rng)
+        lr = recipe.lr * min(1.0, (step + 1) / recipe.warmup)
+        lr *= 0.5 * (1 + math.cos(math.pi * min(step, total) / total)) * 0.9 + 0.1  # cosine to 10%
+        for group in opt.param_groups:
+            group["lr"] = lr
+        t0 = time.time()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            y = model(x)
+        loss = reconstruction_loss(x, y.float(), recipe.edge_weight, recipe.motion_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        window = (window + [time.time() - t0])[-20:]
+        meta["losses"] = (meta["losses"] + [round(loss.item(), 5)])[-200:]
+        if report:
+            report(step, total, loss.item(), len(window) / sum(window))
+        if time.time() - last_save >= recipe.checkpoint_seconds or step == total:
+            meta |= {"step": step, "seconds": meta["seconds"] + time.time() - last_save}
+            save_state(checkpoint, model, opt, meta)
+            last_save = time.time()
+    if step != meta["step"]:
+        meta |= {"step": step, "seconds": meta["seconds"] + time.time() - last_save}
+        save_state(checkpoint, model, opt, meta)
+    return checkpoint

@@ -1,0 +1,67 @@
+"""worldgraph.tokenizer: causal video tokenizers (CV continuous, DV discrete / FSQ)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Context
+from ..errors import NodeError
+from ..schema import Input, Output, node
+from ..types import BOOL, ENUM, LATENT, VIDEO, Latent, Video
+
+MODELS = ("cv4x8x8", "dv4x8x8")
+
+
+def _tokenizer(name: str) -> Any:
+    from worldgraph.engines.tokenizer.checkpoint import CheckpointError, load
+
+    try:
+        return load(name)
+    except CheckpointError as e:
+        raise NodeError(str(e)) from None
+
+
+@node(
+    "worldgraph.tokenizer.Encode",
+    inputs=[
+        Input("video", VIDEO, doc="1 + 4k frames, sides multiples of 8"),
+        Input("model", ENUM, "cv4x8x8", "continuous (cv) or discrete (dv) tokenizer", choices=MODELS),
+        Input("pad", BOOL, False, "repeat the last frame up to the next 1 + 4k count instead of failing"),
+    ],
+    outputs=[Output("latent", LATENT, "latents (cv) or quantized codes (dv), 4x8x8 smaller")],
+)
+def Encode(ctx: Context, video: Video, model: str, pad: bool) -> dict[str, Latent]:
+    """Encode a clip into the tokenizer's latent space (the first frame on its own)."""
+    import torch
+
+    from worldgraph.engines.tokenizer.api import TokenizerInputError, frames_to_input
+
+    tokenizer = _tokenizer(model)
+    try:
+        x = frames_to_input(video.frames, pad)
+    except TokenizerInputError as e:
+        raise NodeError(str(e)) from None
+    with torch.no_grad():
+        z = tokenizer.encode(x)[0].numpy()
+    return {"latent": Latent(z, model, video.frames.shape[0], video.fps)}
+
+
+@node(
+    "worldgraph.tokenizer.Decode",
+    inputs=[Input("latent", LATENT, doc="from Encode (or a world model)")],
+    outputs=[Output("video", VIDEO, "the reconstructed clip")],
+)
+def Decode(ctx: Context, latent: Latent) -> dict[str, Video]:
+    """Decode latents back into frames with the tokenizer that made them."""
+    import torch
+
+    from worldgraph.engines.tokenizer.api import output_to_frames
+
+    tokenizer = _tokenizer(latent.tokenizer)
+    z = torch.from_numpy(latent.values)[None].float()
+    if z.shape[1] != tokenizer.cfg.code_channels:
+        raise NodeError(f"latent has {z.shape[1]} channels, {latent.tokenizer} decodes "
+                        f"{tokenizer.cfg.code_channels}")
+    with torch.no_grad():
+        y = tokenizer.decode(z)
+    return {"video": Video(output_to_frames(y, latent.frames or None), latent.fps)}
