@@ -111,6 +111,7 @@ def write_dataset(
 ) -> DatasetReport:
     """Make every clip of ``jobs`` under ``root`` that is not already there."""
     clips = _prepare(root)
+    _sort_manifest(root)  # drops a line torn by a kill, so appends start on a fresh line
     done = {record["id"] for record in read_manifest(root)}
     for folder in clips.iterdir():  # half-made or never recorded: made again
         if folder.name not in done:

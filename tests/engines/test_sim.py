@@ -180,6 +180,7 @@ def test_half_made_clips_are_redone(tmp_path):
     assert [r["id"] for r in read_manifest(tmp_path)] == ["000000"]
     report = write_dataset(jobs, tmp_path, workers=1)
     assert report.made == ["000001"] and verify(tmp_path) == []
+    assert [r["id"] for r in read_manifest(tmp_path)] == ["000000", "000001"]
     assert sorted(p.name for p in (tmp_path / "clips").iterdir()) == ["000000", "000001"]
 
 
