@@ -225,6 +225,7 @@ def _make_item(args: tuple[ClipJobs, int, Path, dict[str, str]]) -> dict[str, An
         clip, seed = jobs.make(index, source)
         files = write_clip(work, clip, {"id": name, "index": index, "seed": seed,
                                          "settings": asdict(jobs.settings), "versions": versions})
+        os.chmod(work, 0o755)  # mkdtemp makes folders private
         os.replace(work, clips / name)
         return {"id": name, "seed": seed, "caption": clip.caption, "frames": clip.trajectory.frames,
                 "fps": clip.trajectory.fps, "files": files}

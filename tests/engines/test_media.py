@@ -101,3 +101,10 @@ def test_contact_sheet_grid_and_png(tmp_path):
     path = write_png(tmp_path / "sheet.png", sheet)
     back, _ = read_video(path)
     assert np.array_equal(back[0], sheet)
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    import stat
+
+    path = write_png(tmp_path / "x.png", np.zeros((4, 4, 3), np.uint8))
+    assert stat.S_IMODE(path.stat().st_mode) & 0o044 == 0o044  # not mkstemp's private 0600
