@@ -28,3 +28,12 @@ def ssim(x: torch.Tensor, y: torch.Tensor, peak: float = 1.0) -> torch.Tensor:
     sxx, syy, sxy = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
     s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx**2 + my**2 + c1) * (sxx + syy + c2))
     return s.flatten(1).mean(1)
+
+
+def motion_iou(x: torch.Tensor, y: torch.Tensor, threshold: float = 0.1) -> float | None:
+    """IoU of where two clips [T, C, H, W] in [0, 1] change between frames (Physics-IQ's
+    spatiotemporal IoU of binary motion masks); None when neither moves."""
+    a = (x.diff(dim=0).abs().amax(dim=1) > threshold)
+    b = (y.diff(dim=0).abs().amax(dim=1) > threshold)
+    union = (a | b).sum().item()
+    return (a & b).sum().item() / union if union else None

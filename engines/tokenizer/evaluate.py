@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from ..media.video import read_video
-from ..metrics import psnr, ssim
+from ..metrics import motion_iou, psnr, ssim
 from ..sim.dataset import read_manifest
 from .api import check_frames
 from .model import Tokenizer
@@ -32,6 +32,7 @@ def evaluate(
         raise ValueError(f"{data}: no finished clips to evaluate on")
     per_frame: list[torch.Tensor] = []
     ssims: list[torch.Tensor] = []
+    motion: list[float] = []
     encode_s, decode_s, used, n = 0.0, 0.0, set(), 0
     total = len(records) * len(videos)
     with torch.no_grad():
@@ -55,6 +56,8 @@ def evaluate(
                 a, b = (x[0].transpose(0, 1) + 1) / 2, (y[0].transpose(0, 1) + 1) / 2  # [T, 3, H, W]
                 per_frame.append(psnr(a, b))
                 ssims.append(ssim(a, b))
+                if (iou := motion_iou(a, b)) is not None:
+                    motion.append(iou)
                 if progress:
                     progress(n, total)
     curve = torch.stack(per_frame).mean(0)  # PSNR of frame t averaged over clips
@@ -68,6 +71,7 @@ def evaluate(
         "psnr_per_frame": [round(v, 2) for v in curve.tolist()],
         "first_frame_psnr": round(curve[0].item(), 3),
         "other_frames_psnr": round(curve[1:].mean().item(), 3) if frames > 1 else None,
+        "motion_iou": round(sum(motion) / len(motion), 3) if motion else None,
         "encode_ms": round(encode_s / n * 1e3, 1),
         "decode_ms": round(decode_s / n * 1e3, 1),
     }

@@ -367,6 +367,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"  first frame {result['first_frame_psnr']:.2f} dB, "
           f"other frames {result['other_frames_psnr']:.2f} dB")
     print("  PSNR per frame: " + " ".join(f"{v:.1f}" for v in result["psnr_per_frame"]))
+    if result["motion_iou"] is not None:
+        print(f"  motion IoU {result['motion_iou']:.3f} (where frames change, input vs reconstruction)")
     if "codebook_usage" in result:
         print(f"  codebook usage {result['codebook_usage']:.1%} ({result['codes_used']} codes)")
     print(f"  encode {result['encode_ms']:.0f} ms, decode {result['decode_ms']:.0f} ms per clip")
