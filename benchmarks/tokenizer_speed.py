@@ -15,12 +15,12 @@ import torch
 from worldgraph.engines.tokenizer.checkpoint import available, load
 
 
-def timed(fn, repeats: int) -> float:
-    fn()  # warm-up
+def timed(fn, arg: torch.Tensor, repeats: int) -> float:
+    fn(arg)  # warm-up
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        fn()
+        fn(arg)
         best = min(best, time.perf_counter() - t0)
     return best
 
@@ -39,8 +39,8 @@ def main() -> None:
             torch.set_num_threads(threads)
             for bf16 in (False, True):
                 with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                    enc = timed(lambda: model.encode(x), args.repeats)
-                    dec = timed(lambda: model.decode(z), args.repeats)
+                    enc = timed(model.encode, x, args.repeats)
+                    dec = timed(model.decode, z, args.repeats)
                 print(f"  {threads} thread(s) {'bf16' if bf16 else 'fp32'}: encode {enc * 1e3:6.1f} ms, "
                       f"decode {dec * 1e3:6.1f} ms per clip")
 
