@@ -11,6 +11,7 @@ import argparse
 import json
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -305,11 +306,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     columns = (TextColumn(f"{args.recipe}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("loss {task.fields[loss]:.4f}  {task.fields[speed]:.2f} steps/s"),
                TimeRemainingColumn())
-    with Progress(*columns, disable=not sys.stderr.isatty()) as bar:
+    tty, logged = sys.stderr.isatty(), [0.0]
+    with Progress(*columns, disable=not tty) as bar:
         task = bar.add_task("train", total=None, loss=0.0, speed=0.0)
 
         def report(step: int, total: int, loss: float, speed: float) -> None:
             bar.update(task, completed=step, total=total, loss=loss, speed=speed)
+            if not tty and (time.time() - logged[0] > 60 or step == total):  # a line a minute in logs
+                logged[0] = time.time()
+                print(f"{args.recipe}: step {step}/{total} loss {loss:.4f} {speed:.2f} steps/s",
+                      file=sys.stderr, flush=True)
 
         try:
             last = train(args.recipe, args.data, run_dir, steps=args.steps, minutes=args.minutes,
