@@ -26,6 +26,7 @@ BUILTIN_FAMILIES = (
     "worldgraph.nodes.library.scene",
     "worldgraph.nodes.library.dataset",
     "worldgraph.nodes.library.tokenizer",
+    "worldgraph.nodes.library.guard",
 )
 
 

@@ -179,6 +179,8 @@ class Verdict:
     safe: bool
     reasons: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    stage: str = ""  # which check decided
+    score: float | None = None
 
     def summary(self) -> str:
         return "safe" if self.safe else "blocked: " + "; ".join(self.reasons)

@@ -41,8 +41,8 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "cv4x8x8": Recipe("cv4x8x8", steps=16_000),
-    "dv4x8x8": Recipe("dv4x8x8", steps=16_000),
+    "cv4x8x8": Recipe("cv4x8x8", steps=12_000),
+    "dv4x8x8": Recipe("dv4x8x8", steps=12_000),
     "tiny-cv": Recipe("tiny-cv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
                       checkpoint_seconds=0.0),
     "tiny-dv": Recipe("tiny-dv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,

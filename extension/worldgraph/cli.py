@@ -61,9 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="a JSON report on stdout")
 
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
-    train.add_argument("what", choices=["tokenizer"])
-    train.add_argument("--recipe", required=True, help="e.g. cv4x8x8, dv4x8x8")
-    train.add_argument("--data", type=Path, required=True, help="a dataset folder (manifest.jsonl)")
+    train.add_argument("what", choices=["tokenizer", "guard"])
+    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8")
+    train.add_argument("--data", type=Path,
+                       help="tokenizer: a dataset folder; guard: a prompts .jsonl (default: the shipped set)")
     train.add_argument("--run", type=Path, help="checkpoint folder (default: runs/<recipe>)")
     train.add_argument("--steps", type=int, help="train to this many steps (default: the recipe's)")
     train.add_argument("--minutes", type=float, help="stop after this long (resume later)")
@@ -78,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--clips", type=int, default=0, help="only the first clips (default: all)")
     evaluate.add_argument("--frames", type=int, default=17, help="frames per clip (1 + 4k)")
     evaluate.add_argument("--json", action="store_true", help="the figures as JSON")
+
+    guard = commands.add_parser("guard", help="check prompts with the prompt guard (exit 0 whatever the verdicts)")
+    guard.add_argument("prompts", nargs="*", metavar="PROMPT")
+    guard.add_argument("--file", type=Path, help="more prompts, one a line")
+    guard.add_argument("--threshold", type=float, default=0.5, help="classifier threshold (0..1)")
+    guard.add_argument("--no-blocklist", action="store_true")
+    guard.add_argument("--no-classifier", action="store_true")
+    guard.add_argument("--block-list", type=Path, action="append", default=[], help="extra blocked words file")
+    guard.add_argument("--allow-list", type=Path, action="append", default=[], help="extra allowed phrases file")
+    guard.add_argument("--json", action="store_true", help="JSON lines: prompt, verdict, stage, categories, reason")
 
     nodes = commands.add_parser("nodes", help="list node types and their schemas")
     nodes.add_argument("ids", nargs="*", metavar="ID", help="only these node types")
@@ -295,6 +306,12 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.what == "guard":
+        return train_guard(args)
+    if not args.recipe or not args.data:
+        from worldgraph.nodes import WorldgraphError
+
+        raise WorldgraphError("train tokenizer needs --recipe and --data")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from worldgraph.engines.tokenizer.train import RECIPES, train
@@ -329,6 +346,52 @@ def cmd_train(args: argparse.Namespace) -> int:
     shipped = export_tokenizer(last, args.data, state)
     print(f"exported {shipped} (and its .json); evaluate it with: worldgraph eval tokenizer "
           f"--model {shipped.stem} --data <held-out dataset>")
+    return EXIT_OK
+
+
+def train_guard(args: argparse.Namespace) -> int:
+    from worldgraph.engines.guard import classifier
+
+    data = args.data or classifier.DATA
+    head, figures = classifier.train_head(data)
+    weights = classifier.export(head, figures | {"data": str(data)})
+    print(f"prompt classifier: held-out recall {figures['heldout_recall']:.3f}, false-positive rate "
+          f"{figures['heldout_false_positive_rate']:.3f} on {figures['heldout_prompts']} prompts; wrote {weights}")
+    return EXIT_OK
+
+
+def cmd_guard(args: argparse.Namespace) -> int:
+    from worldgraph.engines.guard.blocklist import ListError
+    from worldgraph.engines.guard.prompt import guard_for
+    from worldgraph.engines.tokenizer.checkpoint import CheckpointError
+    from worldgraph.nodes import WorldgraphError
+
+    prompts = list(args.prompts)
+    if args.file:
+        try:
+            raw = args.file.read_bytes()
+        except OSError as e:
+            raise WorldgraphError(f"{args.file}: cannot read ({e.strerror})") from None
+        text = raw.decode("utf-8", errors="replace")  # bad bytes become U+FFFD, not a crash
+        if "\ufffd" in text and b"\xef\xbf\xbd" not in raw:
+            print(f"warning: {args.file} is not valid UTF-8; undecodable bytes were replaced", file=sys.stderr)
+        prompts += text.splitlines()
+    if not prompts:
+        raise WorldgraphError("give prompts as arguments or with --file")
+    if not 0 <= args.threshold <= 1:
+        raise WorldgraphError(f"--threshold {args.threshold} is not within 0..1")
+    try:
+        guard = guard_for(not args.no_blocklist, not args.no_classifier, args.threshold,
+                          tuple(args.block_list), tuple(args.allow_list))
+        results = [(p, guard.check(p)) for p in prompts]
+    except (ListError, CheckpointError) as e:
+        raise WorldgraphError(str(e)) from None
+    for prompt, r in results:
+        if args.json:
+            print(json.dumps({"prompt": prompt} | r.to_json()))
+        else:
+            shown = prompt if len(prompt) <= 70 else prompt[:67] + "..."
+            print(f"{'SAFE   ' if r.safe else 'BLOCKED'} {shown!r}: {r.reason}")
     return EXIT_OK
 
 
@@ -402,4 +465,4 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "nodes": cmd_nodes, "verify": cmd_verify,
-            "train": cmd_train, "eval": cmd_eval}
+            "train": cmd_train, "eval": cmd_eval, "guard": cmd_guard}

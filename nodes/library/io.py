@@ -7,7 +7,7 @@ from pathlib import Path
 from ..context import Context
 from ..errors import NodeError
 from ..schema import Input, Output, node
-from ..types import ASSET, BOOL, FILE, FLOAT, INT, OUTPUT_FILE, VIDEO, Video
+from ..types import ASSET, BOOL, FILE, FLOAT, INT, OUTPUT_FILE, PROMPT, VIDEO, Prompt, Video
 
 
 @node(
@@ -74,4 +74,22 @@ def ContactSheet(
         raise NodeError(f"contact sheet path {path!r} must end in .png")
     target = ctx.output_path(path)
     write_png(target, contact_sheet(video.frames, columns, max_frames, labels))
+    return {"file": target}
+
+
+@node(
+    "worldgraph.io.SaveText",
+    inputs=[
+        Input("prompt", PROMPT, doc="a prompt or caption"),
+        Input("path", OUTPUT_FILE, "prompt.txt", "text file to write"),
+    ],
+    outputs=[Output("file", FILE, "the text file written")],
+)
+def SaveText(ctx: Context, prompt: Prompt, path: str) -> dict[str, Path]:
+    """Write a prompt's text to a file (UTF-8, one trailing newline)."""
+    from worldgraph.engines.media.files import atomic_output
+
+    target = ctx.output_path(path)
+    with atomic_output(target) as tmp:
+        tmp.write_text(prompt.text.rstrip("\n") + "\n", encoding="utf-8")
     return {"file": target}
