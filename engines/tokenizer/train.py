@@ -1,7 +1,8 @@
 """Training the tokenizers on synthetic datasets, resumable from safetensors checkpoints.
 
-Most steps are single frames (the causal design encodes a frame alone, and colour and
-detail are learned per frame); every few steps a batch of whole windows teaches time.
+Most early steps are single frames (the causal design encodes a frame alone, and colour
+and detail are learned per frame); a batch of whole windows every few steps teaches time,
+and in the second part of training every other step is one.
 Loss: L1 + an edge term (L1 of image gradients) + for videos an L1 of frame differences.
 """
 
@@ -32,7 +33,9 @@ class Recipe:
     warmup: int = 200
     image_batch: int = 16
     video_batch: int = 4
-    video_every: int = 5  # one step in this many is a video step
+    video_every: int = 5  # one step in this many is a video step ...
+    video_every_late: int = 2  # ... and from late_step on, one in this many (colour and detail
+    late_step: int = 6_000  # come first, from single frames; then time gets more of the steps)
     frames: int = 17
     edge_weight: float = 0.5
     motion_weight: float = 0.5
@@ -170,7 +173,8 @@ def train(
     deadline = started + minutes * 60 if minutes else math.inf
     step = meta["step"]
     while step < total and time.time() < deadline:
-        video = step % recipe.video_every == recipe.video_every - 1
+        every = recipe.video_every if step < recipe.late_step else recipe.video_every_late
+        video = step % every == every - 1
         x = bank.sample(recipe.video_batch if video else recipe.image_batch,
                         recipe.frames if video else 1, rng)
         lr = recipe.lr * min(1.0, (step + 1) / recipe.warmup)
