@@ -31,6 +31,7 @@ class Recipe:
     steps: int
     lr: float = 4e-4
     warmup: int = 200
+    decay_steps: int = 12_000  # cosine down to 10% of lr by here, then 10% to the end
     image_batch: int = 16
     video_batch: int = 4
     video_every: int = 5  # one step in this many is a video step ...
@@ -44,8 +45,8 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "cv4x8x8": Recipe("cv4x8x8", steps=12_000),
-    "dv4x8x8": Recipe("dv4x8x8", steps=12_000),
+    "cv4x8x8": Recipe("cv4x8x8", steps=15_500),
+    "dv4x8x8": Recipe("dv4x8x8", steps=15_500),
     "tiny-cv": Recipe("tiny-cv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
                       checkpoint_seconds=0.0),
     "tiny-dv": Recipe("tiny-dv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
@@ -178,7 +179,8 @@ def train(
         x = bank.sample(recipe.video_batch if video else recipe.image_batch,
                         recipe.frames if video else 1, rng)
         lr = recipe.lr * min(1.0, (step + 1) / recipe.warmup)
-        lr *= 0.5 * (1 + math.cos(math.pi * min(step, total) / total)) * 0.9 + 0.1  # cosine to 10%
+        decay = min(step, recipe.decay_steps) / recipe.decay_steps
+        lr *= 0.5 * (1 + math.cos(math.pi * decay)) * 0.9 + 0.1  # cosine to 10%, then flat
         for group in opt.param_groups:
             group["lr"] = lr
         t0 = time.time()
