@@ -46,7 +46,8 @@ def export(model: Tokenizer, name: str, extra: dict[str, Any], folder: Path = CH
 
 
 def available(folder: Path = CHECKPOINTS) -> list[str]:
-    return sorted(p.stem for p in folder.glob("*.json"))
+    """The tokenizer checkpoints in ``folder`` (other models' files live there too)."""
+    return sorted(p.stem for p in folder.glob("*.json") if '"config"' in p.read_text())
 
 
 @cache
