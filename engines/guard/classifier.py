@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..media.files import atomic_output
+from ..media.files import atomic_output, sha256
 
 DATA = Path(__file__).resolve().parent / "data" / "prompts.jsonl"
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -107,8 +107,6 @@ def train_head(path: Path = DATA, epochs: int = 300, seed: int = 0) -> tuple[Hea
 def export(head: Head, figures: dict[str, Any], folder: Path = CHECKPOINTS) -> Path:
     from safetensors.torch import save_file
 
-    from ..tokenizer.checkpoint import sha256
-
     weights = folder / f"{NAME}.safetensors"
     with atomic_output(weights) as tmp:
         save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(tmp))
@@ -123,7 +121,7 @@ def export(head: Head, figures: dict[str, Any], folder: Path = CHECKPOINTS) -> P
 def load_head(folder: Path = CHECKPOINTS) -> Head:
     from safetensors.torch import load_file
 
-    from ..tokenizer.checkpoint import CheckpointError, sha256
+    from ..tokenizer.checkpoint import CheckpointError
 
     weights = folder / f"{NAME}.safetensors"
     meta_path = weights.with_suffix(".json")

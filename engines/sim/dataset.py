@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..media.files import atomic_output
+from ..media.files import atomic_output, sha256
 from ..media.video import write_video
 from .export import export_usd
 from .pipeline import Clip, ClipSettings, make_clip
@@ -167,14 +167,6 @@ def verify(root: Path) -> list[str]:
             elif sha256(path) != info["sha256"]:
                 problems.append(f"{path}: checksum differs from the manifest")
     return problems
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _prepare(root: Path) -> Path:

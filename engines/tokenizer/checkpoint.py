@@ -7,7 +7,6 @@ fit the config. Models load once per process.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import torch
 
-from ..media.files import atomic_output
+from ..media.files import atomic_output, sha256
 from .model import Tokenizer, TokenizerConfig
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -23,10 +22,6 @@ CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 
 class CheckpointError(Exception):
     """A checkpoint cannot be loaded; the message names the file and why."""
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def export(model: Tokenizer, name: str, extra: dict[str, Any], folder: Path = CHECKPOINTS) -> Path:
