@@ -230,6 +230,9 @@ class Decoder(nn.Module):
 class Tokenizer(nn.Module):
     """Encode / decode videos in [-1, 1]; CV gives latents, DV gives codes and token ids."""
 
+    latent_mean: torch.Tensor
+    latent_std: torch.Tensor
+
     def __init__(self, cfg: TokenizerConfig) -> None:
         super().__init__()
         self.cfg = cfg

@@ -204,3 +204,22 @@ def train(
         meta |= {"step": step, "seconds": meta["seconds"] + time.time() - last_save}
         save_state(checkpoint, model, opt, meta)
     return checkpoint
+
+
+def export_run(last: Path, data: Path) -> Path:
+    """A run's weights as the shipped fp16 checkpoint, with the latent statistics of 32
+    training windows (for the diffusion model) and how the run was made."""
+    from . import checkpoint
+
+    state = json.loads(last.with_suffix(".json").read_text())
+    recipe = RECIPES[state["recipe"]]
+    model = Tokenizer(PRESETS[recipe.model])
+    load_state(last, model, torch.optim.AdamW(model.parameters()))
+    sample = ClipBank(data, limit=32).sample(32, recipe.frames, np.random.default_rng(0))
+    mean, std = checkpoint.latent_statistics(model.eval(), sample)
+    model.latent_mean.copy_(mean)
+    model.latent_std.copy_(std)
+    extra = {"recipe": state["recipe"], "steps": state["step"], "data": str(data),
+             "train_minutes": round(state["seconds"] / 60, 1),
+             "command": f"worldgraph train tokenizer --recipe {state['recipe']} --data {data}"}
+    return checkpoint.export(model, recipe.model, extra)

@@ -314,7 +314,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise WorldgraphError("train tokenizer needs --recipe and --data")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from worldgraph.engines.tokenizer.train import RECIPES, train
+    from worldgraph.engines.tokenizer.train import RECIPES, export_run, train
     from worldgraph.nodes import WorldgraphError
 
     if args.recipe not in RECIPES:
@@ -343,7 +343,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"{args.recipe}: step {state['step']}, {state['seconds'] / 60:.1f} min, checkpoint {last}")
     if args.no_export:
         return EXIT_OK
-    shipped = export_tokenizer(last, args.data, state)
+    shipped = export_run(last, args.data)
     print(f"exported {shipped} (and its .json); evaluate it with: worldgraph eval tokenizer "
           f"--model {shipped.stem} --data <held-out dataset>")
     return EXIT_OK
@@ -393,28 +393,6 @@ def cmd_guard(args: argparse.Namespace) -> int:
             shown = prompt if len(prompt) <= 70 else prompt[:67] + "..."
             print(f"{'SAFE   ' if r.safe else 'BLOCKED'} {shown!r}: {r.reason}")
     return EXIT_OK
-
-
-def export_tokenizer(last: Path, data: Path, state: dict[str, Any]) -> Path:
-    """The run's weights as the shipped fp16 checkpoint, with latent statistics."""
-    import numpy as np
-    import torch
-
-    from worldgraph.engines.tokenizer import checkpoint
-    from worldgraph.engines.tokenizer.model import PRESETS, Tokenizer
-    from worldgraph.engines.tokenizer.train import RECIPES, ClipBank, load_state
-
-    recipe = RECIPES[state["recipe"]]
-    model = Tokenizer(PRESETS[recipe.model])
-    load_state(last, model, torch.optim.AdamW(model.parameters()))
-    sample = ClipBank(data, limit=32).sample(32, recipe.frames, np.random.default_rng(0))
-    mean, std = checkpoint.latent_statistics(model.eval(), sample)
-    model.latent_mean.copy_(mean)
-    model.latent_std.copy_(std)
-    extra = {"recipe": state["recipe"], "steps": state["step"], "data": str(data),
-             "train_minutes": round(state["seconds"] / 60, 1),
-             "command": f"worldgraph train tokenizer --recipe {state['recipe']} --data {data}"}
-    return checkpoint.export(model, recipe.model, extra)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
