@@ -30,10 +30,37 @@ def ssim(x: torch.Tensor, y: torch.Tensor, peak: float = 1.0) -> torch.Tensor:
     return s.flatten(1).mean(1)
 
 
-def motion_iou(x: torch.Tensor, y: torch.Tensor, threshold: float = 0.1) -> float | None:
-    """IoU of where two clips [T, C, H, W] in [0, 1] change between frames (Physics-IQ's
-    spatiotemporal IoU of binary motion masks); None when neither moves."""
-    a = (x.diff(dim=0).abs().amax(dim=1) > threshold)
-    b = (y.diff(dim=0).abs().amax(dim=1) > threshold)
+def motion_masks(video: torch.Tensor, threshold: float = 0.1) -> torch.Tensor:
+    """Where a clip [T, C, H, W] in [0, 1] changes: |frame t - frame t-1| over the threshold
+    in any channel, after a 3x3 box blur that keeps sensor noise and codec speckle out
+    -> bool [T - 1, H, W]."""
+    blurred = F.avg_pool2d(video.float(), 3, stride=1, padding=1, count_include_pad=False)
+    return blurred.diff(dim=0).abs().amax(dim=1) > threshold
+
+
+def _iou(a: torch.Tensor, b: torch.Tensor) -> float | None:
     union = (a | b).sum().item()
     return (a & b).sum().item() / union if union else None
+
+
+def spatial_iou(a: torch.Tensor, b: torch.Tensor) -> float | None:
+    """Physics-IQ spatial IoU of motion masks [T, H, W]: where motion happens at all."""
+    return _iou(a.any(0), b.any(0))
+
+
+def spatiotemporal_iou(a: torch.Tensor, b: torch.Tensor) -> float | None:
+    """Physics-IQ spatiotemporal IoU: where and when motion happens."""
+    return _iou(a, b)
+
+
+def weighted_spatial_iou(a: torch.Tensor, b: torch.Tensor) -> float | None:
+    """Physics-IQ weighted spatial IoU: where and how much (frames of motion per pixel)."""
+    ca, cb = a.sum(0).float(), b.sum(0).float()
+    most = torch.maximum(ca, cb).sum().item()
+    return torch.minimum(ca, cb).sum().item() / most if most else None
+
+
+def motion_iou(x: torch.Tensor, y: torch.Tensor, threshold: float = 0.1) -> float | None:
+    """Spatiotemporal IoU of the motion masks of two clips [T, C, H, W] in [0, 1]; None when
+    neither moves."""
+    return spatiotemporal_iou(motion_masks(x, threshold), motion_masks(y, threshold))

@@ -27,6 +27,7 @@ BUILTIN_FAMILIES = (
     "worldgraph.nodes.library.dataset",
     "worldgraph.nodes.library.tokenizer",
     "worldgraph.nodes.library.guard",
+    "worldgraph.nodes.library.wfm",
 )
 
 

@@ -46,8 +46,16 @@ class Clip:
     camera_path: str | None  # the scene camera rendered from; None for the default view
 
 
-def make_clip(scene_file: Path, settings: ClipSettings, seed: int, progress: Any = None) -> Clip:
+def make_clip(scene_file: Path, settings: ClipSettings, seed: int, progress: Any = None, jitter: float = 0.0) -> Clip:
+    """Simulate and render ``scene_file``; ``jitter`` (metres) moves every dynamic body's
+    start a random amount that small: a second take of the same experiment."""
     scene = load_scene(scene_file)
+    if jitter:
+        jitter_rng = np.random.default_rng([seed, 1])
+        for body in scene.bodies:
+            if not body.kinematic:
+                spec_body = scene.spec.body(body.path)
+                spec_body.pos = np.asarray(spec_body.pos) + jitter_rng.normal(0.0, jitter, 3)
     camera = None
     if settings.camera:
         camera = next((c for c in scene.cameras if c.path == settings.camera), None)

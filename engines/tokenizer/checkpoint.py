@@ -1,86 +1,55 @@
-"""Shipped tokenizer checkpoints: fp16 safetensors + a JSON config with the file's sha256.
-
-Loading checks everything a user could get wrong before torch does: a missing file, a
-file that is not the one the JSON describes (truncated, replaced), weights that do not
-fit the config. Models load once per process.
-"""
+"""Shipped tokenizer checkpoints: fp16 safetensors + a JSON config with the file's sha256
+(checked by ``engines.weights``). Models load once per process."""
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..media.files import atomic_output, sha256
+from .. import weights as files
+from ..weights import CheckpointError
 from .model import Tokenizer, TokenizerConfig
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 
-
-class CheckpointError(Exception):
-    """A checkpoint cannot be loaded; the message names the file and why."""
+__all__ = ["CHECKPOINTS", "CheckpointError", "available", "export", "latent_statistics", "load"]
 
 
 def export(model: Tokenizer, name: str, extra: dict[str, Any], folder: Path = CHECKPOINTS) -> Path:
     """Write ``name.safetensors`` (fp16) and ``name.json`` (config, sha256, ``extra``)."""
-    from safetensors.torch import save_file
-
-    folder.mkdir(parents=True, exist_ok=True)
-    weights = folder / f"{name}.safetensors"
-    state = {k: (v.half() if v.is_floating_point() else v).contiguous()
-             for k, v in model.state_dict().items()}
-    with atomic_output(weights) as tmp:
-        save_file(state, str(tmp), metadata={"name": name})
-    config = {"config": model.cfg.to_json() | {"name": name}, "sha256": sha256(weights)} | extra
-    with atomic_output(folder / f"{name}.json") as tmp:
-        tmp.write_text(json.dumps(config, indent=1, sort_keys=True) + "\n")
-    return weights
+    return files.save(model, folder / f"{name}.safetensors", {"config": model.cfg.to_json() | {"name": name}} | extra)
 
 
 def available(folder: Path = CHECKPOINTS) -> list[str]:
     """The tokenizer checkpoints in ``folder`` (other models' files live there too)."""
-    return sorted(p.stem for p in folder.glob("*.json") if '"config"' in p.read_text())
+    return sorted(p.stem for p in folder.glob("*.json") if '"fsq_levels"' in p.read_text())
+
+
+def meta(name: str, folder: Path = CHECKPOINTS) -> dict[str, Any]:
+    """The JSON of tokenizer ``name`` (config, sha256, latent statistics, figures)."""
+    json_path = Path(name) if name.endswith(".json") else folder / f"{name}.json"
+    if not json_path.exists() or not json_path.with_suffix(".safetensors").exists():
+        known = ", ".join(available(folder)) or "none"
+        raise CheckpointError(f"no tokenizer checkpoint {name!r} ({json_path} / "
+                              f"{json_path.with_suffix('.safetensors').name}); shipped: {known}")
+    return files.read_meta(json_path)
 
 
 @cache
 def load(name: str, folder: Path = CHECKPOINTS) -> Tokenizer:
     """The tokenizer ``name`` (a shipped name, or a path to its .json), in eval mode, fp32."""
     json_path = Path(name) if name.endswith(".json") else folder / f"{name}.json"
-    weights = json_path.with_suffix(".safetensors")
-    if not json_path.exists() or not weights.exists():
-        known = ", ".join(available(folder)) or "none"
-        raise CheckpointError(f"no tokenizer checkpoint {name!r} ({json_path} / {weights.name}); "
-                              f"shipped: {known}")
+    info = meta(name, folder)
     try:
-        meta = json.loads(json_path.read_text())
-        cfg = TokenizerConfig.from_json(meta["config"])
+        cfg = TokenizerConfig.from_json(info["config"])
     except (ValueError, KeyError, TypeError) as e:
         raise CheckpointError(f"{json_path}: not a tokenizer config ({e})") from None
-    if meta.get("sha256") and sha256(weights) != meta["sha256"]:
-        raise CheckpointError(f"{weights}: sha256 differs from {json_path.name}: the file is "
-                              f"truncated or not the one the config describes")
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    try:
-        state = load_file(str(weights))
-    except (SafetensorError, OSError) as e:
-        raise CheckpointError(f"{weights}: cannot read the weights ({e})") from None
-    model = Tokenizer(cfg)
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
-    if missing or unexpected or wrong:
-        detail = "; ".join(f"{what}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
-                           for what, keys in (("missing", missing), ("unexpected", unexpected),
-                                              ("wrong shape", wrong)) if keys)
-        raise CheckpointError(f"{weights}: weights do not match the config in {json_path.name} ({detail})")
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    return model.eval().requires_grad_(False)
+    model = files.load_into(Tokenizer(cfg), json_path.with_suffix(".safetensors"), info)
+    assert isinstance(model, Tokenizer)
+    return model
 
 
 def latent_statistics(model: Tokenizer, videos: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

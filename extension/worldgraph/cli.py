@@ -61,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="a JSON report on stdout")
 
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
-    train.add_argument("what", choices=["tokenizer", "guard"])
-    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8")
+    train.add_argument("what", choices=["tokenizer", "wfm", "guard"])
+    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8; wfm: wfm-cv4x8x8")
     train.add_argument("--data", type=Path,
                        help="tokenizer: a dataset folder; guard: a prompts .jsonl (default: the shipped set)")
     train.add_argument("--run", type=Path, help="checkpoint folder (default: runs/<recipe>)")
@@ -73,12 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="do not write the shipped checkpoint when training ends")
 
     evaluate = commands.add_parser("eval", help="measure a model on held-out clips")
-    evaluate.add_argument("what", choices=["tokenizer"])
-    evaluate.add_argument("--model", required=True, help="a shipped name or a checkpoint .json")
+    evaluate.add_argument("what", choices=["tokenizer", "wfm"])
+    evaluate.add_argument("--model", help="a shipped name or a checkpoint .json (wfm: default wfm-cv4x8x8)")
     evaluate.add_argument("--data", type=Path, required=True, help="a held-out dataset folder")
     evaluate.add_argument("--clips", type=int, default=0, help="only the first clips (default: all)")
     evaluate.add_argument("--frames", type=int, default=17, help="frames per clip (1 + 4k)")
     evaluate.add_argument("--json", action="store_true", help="the figures as JSON")
+    evaluate.add_argument("--steps", type=int, default=35, help="wfm: sampler steps")
+    evaluate.add_argument("--guidance", type=float, default=3.0, help="wfm: classifier-free guidance")
+    evaluate.add_argument("--batch", type=int, default=8, help="wfm: clips sampled at once")
+    evaluate.add_argument("--jitter", type=float, default=0.002,
+                          help="wfm: metres the retake moves each body's start (physical variance)")
+    evaluate.add_argument("--no-text2world", action="store_true", help="wfm: skip the prompt-adherence check")
 
     guard = commands.add_parser("guard", help="check prompts with the prompt guard (exit 0 whatever the verdicts)")
     guard.add_argument("prompts", nargs="*", metavar="PROMPT")
@@ -308,17 +314,20 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     if args.what == "guard":
         return train_guard(args)
-    if not args.recipe or not args.data:
-        from worldgraph.nodes import WorldgraphError
+    from functools import partial
 
-        raise WorldgraphError("train tokenizer needs --recipe and --data")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from worldgraph.engines.tokenizer.train import RECIPES, export_run, train
     from worldgraph.nodes import WorldgraphError
 
-    if args.recipe not in RECIPES:
-        raise WorldgraphError(f"unknown recipe {args.recipe!r}; recipes: {', '.join(RECIPES)}")
+    if not args.recipe or not args.data:
+        raise WorldgraphError(f"train {args.what} needs --recipe and --data")
+    if args.what == "tokenizer":
+        from worldgraph.engines.tokenizer import train as trainer
+    else:
+        from worldgraph.engines.wfm import train as trainer
+    if args.recipe not in trainer.RECIPES:
+        raise WorldgraphError(f"unknown recipe {args.recipe!r}; recipes: {', '.join(trainer.RECIPES)}")
     run_dir = args.run or Path("runs") / args.recipe
     columns = (TextColumn(f"{args.recipe}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("loss {task.fields[loss]:.4f}  {task.fields[speed]:.2f} steps/s"),
@@ -334,6 +343,13 @@ def cmd_train(args: argparse.Namespace) -> int:
                 print(f"{args.recipe}: step {step}/{total} loss {loss:.4f} {speed:.2f} steps/s",
                       file=sys.stderr, flush=True)
 
+        def encoding(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description="encoding clips")
+            if not tty and (time.time() - logged[0] > 60 or done == total):
+                logged[0] = time.time()
+                print(f"{args.recipe}: encoding clips {done}/{total}", file=sys.stderr, flush=True)
+
+        train = partial(trainer.train, encoding=encoding) if args.what == "wfm" else trainer.train
         try:
             last = train(args.recipe, args.data, run_dir, steps=args.steps, minutes=args.minutes,
                          threads=args.threads, report=report)
@@ -343,8 +359,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"{args.recipe}: step {state['step']}, {state['seconds'] / 60:.1f} min, checkpoint {last}")
     if args.no_export:
         return EXIT_OK
-    shipped = export_run(last, args.data)
-    print(f"exported {shipped} (and its .json); evaluate it with: worldgraph eval tokenizer "
+    shipped = trainer.export_run(last, args.data) if args.what == "tokenizer" else trainer.export_run(last)
+    print(f"exported {shipped} (and its .json); evaluate it with: worldgraph eval {args.what} "
           f"--model {shipped.stem} --data <held-out dataset>")
     return EXIT_OK
 
@@ -396,10 +412,15 @@ def cmd_guard(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from worldgraph.engines.tokenizer.checkpoint import CheckpointError, load
-    from worldgraph.engines.tokenizer.evaluate import evaluate
     from worldgraph.nodes import WorldgraphError
 
+    if args.what == "wfm":
+        return eval_wfm(args)
+    from worldgraph.engines.tokenizer.checkpoint import CheckpointError, load
+    from worldgraph.engines.tokenizer.evaluate import evaluate
+
+    if not args.model:
+        raise WorldgraphError("eval tokenizer needs --model (cv4x8x8 or dv4x8x8)")
     try:
         model = load(args.model)
         result = evaluate(model, args.data, args.clips, args.frames)
@@ -419,6 +440,51 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if "codebook_usage" in result:
         print(f"  codebook usage {result['codebook_usage']:.1%} ({result['codes_used']} codes)")
     print(f"  encode {result['encode_ms']:.0f} ms, decode {result['decode_ms']:.0f} ms per clip")
+    return EXIT_OK
+
+
+def eval_wfm(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from worldgraph.engines.weights import CheckpointError
+    from worldgraph.engines.wfm.api import DEFAULT, Sampling, WFMInputError, load
+    from worldgraph.engines.wfm.evaluate import METRICS, evaluate
+    from worldgraph.nodes import WorldgraphError
+
+    tty = sys.stderr.isatty()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), disable=not tty) as bar:
+        task = bar.add_task("loading", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        try:
+            model = load(args.model or DEFAULT)
+            table = evaluate(model, args.data, Sampling(steps=args.steps, guidance=args.guidance), args.clips,
+                             args.frames, batch=args.batch, jitter=args.jitter,
+                             text2world=not args.no_text2world, progress=progress)
+        except (CheckpointError, WFMInputError, ValueError) as e:
+            raise WorldgraphError(str(e)) from None
+    if args.json:
+        print(json.dumps(table))
+        return EXIT_OK
+    s = table["settings"]
+    print(f"{model.name} on {s['clips']} held-out clips, {s['frames']} frames, {s['sampler']} {s['steps']} steps, "
+          f"guidance {s['guidance']:g}; physical variance: bodies moved ~{s['jitter_m'] * 1000:g} mm")
+    header = ["method", "given"] + [*METRICS, "score"]
+    print("  ".join(f"{h:>22}" if i == 0 else f"{h[:10]:>10}" for i, h in enumerate(header)))
+    for method, figures in table.items():
+        if method in ("settings", "text2world"):
+            continue
+        for cond in figures["mse"]:
+            cells = [figures[k].get(cond) for k in (*METRICS, "score")]
+            shown = "  ".join("         -" if v is None else f"{v:>10.4g}" for v in cells)
+            print(f"{method:>22}  {cond + ' lat.':>10}  {shown}")
+    if "text2world" in table:
+        t = table["text2world"]
+        print(f"text2world prompt adherence {t['prompt_adherence']:.1%} over {t['prompts']} "
+              f"prompts (the simulator's own clips: {t['prompt_adherence_simulator']:.1%}; "
+              f"clips paired with another caption: {t['prompt_adherence_shuffled']:.1%})")
     return EXIT_OK
 
 

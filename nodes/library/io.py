@@ -93,3 +93,44 @@ def SaveText(ctx: Context, prompt: Prompt, path: str) -> dict[str, Path]:
     with atomic_output(target) as tmp:
         tmp.write_text(prompt.text.rstrip("\n") + "\n", encoding="utf-8")
     return {"file": target}
+
+
+@node(
+    "worldgraph.io.Trim",
+    inputs=[
+        Input("video", VIDEO, doc="the clip"),
+        Input("start", INT, 0, "first frame kept", range=(0, None)),
+        Input("count", INT, 1, "frames kept; 0 keeps the rest", range=(0, None)),
+    ],
+    outputs=[Output("video", VIDEO, "the kept frames")],
+)
+def Trim(ctx: Context, video: Video, start: int, count: int) -> dict[str, Video]:
+    """Keep a range of frames, e.g. the first frame as a world model's condition."""
+    total = video.frames.shape[0]
+    if start >= total or (count and start + count > total):
+        raise NodeError(f"frames {start}..{start + (count or total - start) - 1} asked of a {total}-frame clip")
+    return {"video": Video(video.frames[start : start + count if count else None].copy(), video.fps)}
+
+
+@node(
+    "worldgraph.io.Stack",
+    inputs=[
+        Input("top", VIDEO, doc="shown above, e.g. the truth"),
+        Input("bottom", VIDEO, doc="shown below, e.g. a model's output"),
+    ],
+    outputs=[Output("video", VIDEO, "both clips in one frame, top over bottom")],
+)
+def Stack(ctx: Context, top: Video, bottom: Video) -> dict[str, Video]:
+    """Put two clips one above the other to compare them frame by frame; the shorter one
+    holds its last frame."""
+    import numpy as np
+
+    a, b = top.frames, bottom.frames
+    if a.shape[2] != b.shape[2]:
+        raise NodeError(f"clips of different widths ({a.shape[2]} and {b.shape[2]} pixels) cannot be stacked")
+    n = max(len(a), len(b))
+
+    def hold(v: np.ndarray) -> np.ndarray:
+        return np.concatenate([v, np.repeat(v[-1:], n - len(v), axis=0)]) if len(v) < n else v
+
+    return {"video": Video(np.concatenate([hold(a), hold(b)], axis=1), top.fps)}

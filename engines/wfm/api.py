@@ -1,0 +1,169 @@
+"""Generating with the shipped world model: checked inputs, text encoding, Text2World and
+Video2World sampling in batches. Latents come out in the tokenizer's own space, ready for
+its decoder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import weights as files
+from ..text import minilm
+from ..tokenizer import checkpoint as tokenizers
+from ..tokenizer.api import TEMPORAL, TokenizerInputError, frames_to_input
+from .data import LatentSpace
+from .edm import Condition, Denoiser, guided, karras_sigmas, sample
+from .model import DiT, WFMConfig
+
+CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+DEFAULT = "wfm-cv4x8x8"
+MAX_GUIDANCE, MAX_STEPS = 20.0, 200
+
+
+class WFMInputError(ValueError):
+    """A request the world model cannot serve; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Sampling:
+    steps: int = 35
+    guidance: float = 3.0  # 0: no classifier-free guidance
+    seed: int = 0
+    sigma_max: float = 80.0
+    sigma_min: float = 0.002
+    method: str = "heun"  # heun | euler
+    negative: str = ""  # the negative prompt guidance pushes away from
+    sigma_aug: float = 0.001  # noise on the given frames
+
+    def check(self, prompts: list[str]) -> None:
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise WFMInputError(f"steps must be within 1..{MAX_STEPS}, got {self.steps}")
+        if not 0 <= self.guidance <= MAX_GUIDANCE:
+            raise WFMInputError(f"guidance must be within 0..{MAX_GUIDANCE:g}, got {self.guidance:g}")
+        if not 0 < self.sigma_min < self.sigma_max <= 1000:
+            raise WFMInputError(f"need 0 < sigma_min < sigma_max <= 1000, got {self.sigma_min:g} and "
+                                f"{self.sigma_max:g}")
+        if self.method not in ("heun", "euler"):
+            raise WFMInputError(f"unknown sampler {self.method!r}: use heun or euler")
+        if self.guidance > 0 and any(not p.strip() for p in prompts) and not self.negative.strip():
+            raise WFMInputError("an empty prompt with guidance on: guidance steers away from the (also empty) "
+                                "negative prompt, so it would do nothing; write a prompt or set guidance to 0")
+
+
+def available(folder: Path = CHECKPOINTS) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.json") if '"sigma_data"' in p.read_text())
+
+
+class WorldModel:
+    """A loaded world-model checkpoint and the tokenizer whose latents it was trained on."""
+
+    def __init__(self, net: DiT, space: LatentSpace, name: str) -> None:
+        self.net, self.space, self.name = net, space, name
+        self.denoiser = Denoiser(net)
+
+    @property
+    def cfg(self) -> WFMConfig:
+        return self.net.cfg
+
+    def encode_text(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        return minilm().tokens(prompts)
+
+    def encode_video(self, frames: np.ndarray) -> torch.Tensor:
+        """uint8 frames [T, H, W, 3] (1 + 4k of them) -> normalized latents [1, C, T', h, w]."""
+        try:
+            x = frames_to_input(frames)
+        except TokenizerInputError as e:
+            raise WFMInputError(f"condition clip: {e}") from None
+        side = 8 * self.cfg.patch
+        if x.shape[3] % side or x.shape[4] % side:
+            raise WFMInputError(f"condition clip is {x.shape[4]}x{x.shape[3]}: this model needs sides that are "
+                                f"multiples of {side} (it was trained at 64x64)")
+        return self.space.encode(x)
+
+    def decode(self, latents: torch.Tensor) -> np.ndarray:
+        """Normalized latents [B, C, T, h, w] -> uint8 frames [B, T', H, W, 3]."""
+        video = self.space.decode(latents)
+        return ((video + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()
+
+    @torch.no_grad()
+    def generate(
+        self,
+        prompts: list[str],
+        settings: Sampling,
+        given: torch.Tensor | None = None,
+        frames: int = 17,
+        grid: tuple[int, int] = (8, 8),
+        progress: Callable[[int, int], None] | None = None,
+        text: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Normalized latents [B, C, T', h, w] of ``frames`` frames for each prompt; with
+        ``given`` [B or 1, C, Tg, h, w] the first Tg latent frames are those (Video2World).
+        ``text``: the prompts' token embeddings and mask when already encoded."""
+        settings.check(prompts)
+        if (frames - 1) % TEMPORAL or frames < 1:
+            raise WFMInputError(f"{frames} frames: generate 1 + 4k frames (5, 9, 13, 17, ...)")
+        latent_frames = 1 + (frames - 1) // TEMPORAL
+        b = len(prompts)
+        if given is not None:
+            if given.shape[1] != self.cfg.latent_channels:
+                raise WFMInputError(f"condition latents have {given.shape[1]} channels, the model takes "
+                                    f"{self.cfg.latent_channels}")
+            if given.shape[2] >= latent_frames:
+                raise WFMInputError(f"the condition covers {1 + TEMPORAL * (given.shape[2] - 1)} frames, "
+                                    f"nothing left to generate in {frames}")
+            grid = (given.shape[3], given.shape[4])
+            given = given.expand(b, -1, -1, -1, -1) if given.shape[0] == 1 else given
+            if given.shape[0] != b:
+                raise WFMInputError(f"{given.shape[0]} condition clips for {b} prompts")
+        shape = (b, self.cfg.latent_channels, latent_frames, *grid)
+        tokens, mask = text if text is not None else self.encode_text(prompts)
+        cond = Condition(tokens, mask)
+        if given is not None:
+            latents = torch.zeros(shape)
+            latents[:, :, : given.shape[2]] = given
+            cond_mask = (torch.arange(latent_frames) < given.shape[2]).float().reshape(1, 1, -1, 1, 1)
+            cond = Condition(tokens, mask, latents, cond_mask.expand(b, -1, -1, -1, -1), settings.sigma_aug)
+        negative = None
+        if settings.guidance > 0:
+            neg_text, neg_mask = self.encode_text([settings.negative] * b)
+            negative = cond.repeat(neg_text, neg_mask)
+        sigmas = karras_sigmas(settings.steps, settings.sigma_min, settings.sigma_max)
+        generator = torch.Generator().manual_seed(settings.seed)
+        noise = torch.randn(shape, generator=generator)
+        with torch.random.fork_rng(), torch.autocast("cpu", dtype=torch.bfloat16):
+            torch.manual_seed(settings.seed)  # the given frames' augmentation noise
+            return sample(guided(self.denoiser, cond, negative, settings.guidance), noise, sigmas,
+                          settings.method, progress)
+
+
+@cache
+def load(name: str = DEFAULT, folder: Path = CHECKPOINTS) -> WorldModel:
+    """The world model ``name`` (a shipped name or a path to its .json), checked against its tokenizer."""
+    json_path = Path(name) if name.endswith(".json") else folder / f"{name}.json"
+    weights = json_path.with_suffix(".safetensors")
+    if not json_path.exists() or not weights.exists():
+        known = ", ".join(available(folder)) or "none"
+        raise files.CheckpointError(f"no world-model checkpoint {name!r} ({json_path} / {weights.name}); "
+                                    f"shipped: {known}")
+    meta = files.read_meta(json_path)
+    try:
+        cfg = WFMConfig.from_json(meta["config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise files.CheckpointError(f"{json_path}: not a world-model config ({e})") from None
+    space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
+    if space.channels != cfg.latent_channels:
+        raise files.CheckpointError(
+            f"{json_path}: the model takes {cfg.latent_channels}-channel latents but its tokenizer "
+            f"{cfg.tokenizer} makes {space.channels}: the checkpoint belongs to another tokenizer")
+    if meta.get("latent_fingerprint") != space.fingerprint:
+        raise files.CheckpointError(
+            f"{json_path}: trained on the latents of another {cfg.tokenizer} encoder than the one installed "
+            f"({tokenizers.CHECKPOINTS / (cfg.tokenizer + '.json')}); retrain it, or restore that tokenizer")
+    net = files.load_into(DiT(cfg), weights, meta)
+    assert isinstance(net, DiT)
+    return WorldModel(net, space, cfg.name)

@@ -1,0 +1,190 @@
+"""Training the diffusion world model on cached tokenizer latents, resumable.
+
+Text2World and Video2World train jointly: each item of a batch is given 0, 1 or 2 clean
+latent frames (the condition mask), its caption is dropped now and then (for
+classifier-free guidance), and the loss is EDM's uncertainty-weighted one. An exponential
+moving average of the weights is what ships.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import weights as files
+from ..text import minilm
+from .data import LatentSpace, build_cache, load_cache
+from .edm import Condition, Denoiser, Uncertainty, edm_loss
+from .model import PRESETS, DiT
+
+CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    model: str  # a preset name
+    steps: int
+    batch: int = 32
+    lr: float = 3e-4
+    warmup: int = 300
+    decay_steps: int = 30_000  # cosine down to 10% of lr by here
+    ema: float = 0.999
+    p_mean: float = -1.2
+    p_std: float = 1.2
+    text_drop: float = 0.1
+    given_frames: tuple[float, float, float] = (0.2, 0.4, 0.4)  # P(0, 1, 2 clean latent frames)
+    aug_mean: float = -3.0  # ln σ_aug ~ N(aug_mean, aug_std²) on the given frames
+    aug_std: float = 2.0
+    checkpoint_seconds: float = 180.0
+    seed: int = 0
+
+
+RECIPES: dict[str, Recipe] = {
+    "wfm-cv4x8x8": Recipe("wfm-cv4x8x8", steps=30_000),
+    "tiny-wfm": Recipe("tiny-wfm", steps=4, batch=4, warmup=1, checkpoint_seconds=0.0),
+}
+
+
+class Run(nn.Module):
+    """Everything a training run holds: the network, u(σ) and the EMA copy that ships."""
+
+    def __init__(self, net: DiT) -> None:
+        super().__init__()
+        self.net = net
+        self.uncertainty = Uncertainty()
+        self.ema = copy.deepcopy(net).requires_grad_(False)
+
+    @torch.no_grad()
+    def update_ema(self, decay: float) -> None:
+        for e, p in zip(self.ema.parameters(), self.net.parameters(), strict=True):
+            e.lerp_(p, 1 - decay)
+
+
+class Batches:
+    """Random training batches from the latent cache."""
+
+    def __init__(self, cache: dict[str, Any], recipe: Recipe) -> None:
+        self.latents = cache["latents"]
+        self.caption_ids = cache["caption_ids"].long()
+        self.text = cache["text"]
+        self.text_mask = cache["text_mask"]
+        null, null_mask = minilm().tokens([""])
+        length = self.text.shape[1]
+        self.null = torch.zeros(1, length, null.shape[-1], dtype=self.text.dtype)
+        self.null[:, : null.shape[1]] = null[:, :length]
+        self.null_mask = torch.zeros(1, length, dtype=torch.bool)
+        self.null_mask[:, : null.shape[1]] = null_mask[:, :length]
+        self.recipe = recipe
+
+    def __len__(self) -> int:
+        return int(self.latents.shape[0])
+
+    def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, Condition]:
+        r = self.recipe
+        idx = torch.from_numpy(rng.integers(0, len(self), r.batch))
+        x0 = self.latents[idx].float()
+        caps = self.caption_ids[idx]
+        text, mask = self.text[caps].float(), self.text_mask[caps].clone()
+        drop = torch.from_numpy(rng.random(r.batch) < r.text_drop)
+        text[drop], mask[drop] = self.null.float(), self.null_mask
+        given = torch.from_numpy(rng.choice(3, size=r.batch, p=list(r.given_frames)))
+        frames = torch.arange(x0.shape[2])
+        cond_mask = (frames[None] < given[:, None]).float().reshape(r.batch, 1, -1, 1, 1)
+        aug = torch.from_numpy(np.exp(rng.normal(r.aug_mean, r.aug_std, r.batch))).float()
+        return x0, Condition(text, mask, x0, cond_mask, aug)
+
+
+def train(
+    recipe_name: str,
+    data: Path,
+    run_dir: Path,
+    *,
+    steps: int | None = None,
+    minutes: float | None = None,
+    threads: int = 0,
+    report: Callable[[int, int, float, float], None] | None = None,
+    encoding: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Train (or resume) ``recipe_name`` on the clips of ``data``; returns the run's checkpoint."""
+    if recipe_name not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe_name!r}; recipes: {', '.join(RECIPES)}")
+    recipe = RECIPES[recipe_name]
+    if threads:
+        torch.set_num_threads(threads)
+    cfg = PRESETS[recipe.model]
+    space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cache_path = run_dir / "latents.safetensors"
+    if not cache_path.exists():
+        build_cache(data, space, cache_path, progress=encoding)
+    batches = Batches(load_cache(cache_path, space), recipe)
+    torch.manual_seed(recipe.seed)
+    run = Run(DiT(cfg))
+    trained = [p for p in run.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trained, lr=recipe.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    checkpoint = run_dir / "last"
+    meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
+                            "settings": asdict(recipe), "losses": []}
+    if checkpoint.with_suffix(".safetensors").exists():
+        meta = files.load_state(checkpoint, run, opt)
+    denoiser = Denoiser(run.net)
+    total = steps or recipe.steps
+    rng = np.random.default_rng([recipe.seed, meta["step"]])
+    torch.manual_seed(recipe.seed + meta["step"])
+    started, last_save = time.time(), time.time()
+    deadline = started + minutes * 60 if minutes else math.inf
+    window: list[float] = []
+    step = meta["step"]
+    run.train()
+    while step < total and time.time() < deadline:
+        lr = recipe.lr * min(1.0, (step + 1) / recipe.warmup)
+        decay = min(step, recipe.decay_steps) / recipe.decay_steps
+        lr *= 0.5 * (1 + math.cos(math.pi * decay)) * 0.9 + 0.1
+        for group in opt.param_groups:
+            group["lr"] = lr
+        t0 = time.time()
+        x0, cond = batches.sample(rng)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
+        opt.step()
+        run.update_ema(recipe.ema if step >= recipe.warmup else 0.0)
+        step += 1
+        window = (window + [time.time() - t0])[-20:]
+        meta["losses"] = (meta["losses"] + [round(loss.item(), 5)])[-200:]
+        if report:
+            report(step, total, loss.item(), len(window) / sum(window))
+        if time.time() - last_save >= recipe.checkpoint_seconds or step == total:
+            meta |= {"step": step, "seconds": meta["seconds"] + time.time() - last_save}
+            files.save_state(checkpoint, run, opt, meta)
+            last_save = time.time()
+    if step != meta["step"]:
+        meta |= {"step": step, "seconds": meta["seconds"] + time.time() - last_save}
+        files.save_state(checkpoint, run, opt, meta)
+    return checkpoint
+
+
+def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
+    """A run's EMA weights as the shipped fp16 checkpoint, with how the run was made."""
+    state = files.read_meta(last.with_suffix(".json"))
+    recipe = RECIPES[state["recipe"]]
+    cfg = PRESETS[recipe.model]
+    run = Run(DiT(cfg))
+    files.load_state(last, run, torch.optim.AdamW(run.parameters()))
+    space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
+    meta = {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"],
+            "latent_fingerprint": space.fingerprint, "data": state["data"],
+            "train_minutes": round(state["seconds"] / 60, 1),
+            "command": f"worldgraph train wfm --recipe {state['recipe']} --data {state['data']}"}
+    return files.save(run.ema, folder / f"{cfg.name}.safetensors", meta)

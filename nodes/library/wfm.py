@@ -1,0 +1,100 @@
+"""worldgraph.wfm: the diffusion world model (Text2World, Video2World) and its text encoder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..context import Context
+from ..errors import NodeError
+from ..schema import Input, Output, node
+from ..types import ENUM, FLOAT, INT, LATENT, PROMPT, STRING, VIDEO, Latent, Prompt, Video
+
+SAMPLING = [
+    Input("frames", INT, 17, "frames to generate, 1 + 4k (the given ones included)", range=(5, 65)),
+    Input("steps", INT, 35, "sampler steps (Heun evaluates the model twice a step)", range=(1, 200)),
+    Input("guidance", FLOAT, 3.0, "classifier-free guidance; 0 turns it off", range=(0, 20)),
+    Input("negative", STRING, "", "negative prompt that guidance steers away from"),
+    Input("seed", INT, -1, "noise seed; -1 derives one from the graph seed and this node", range=(-1, 2**31 - 1)),
+    Input("sigma_max", FLOAT, 80.0, "noise level sampling starts from", range=(0.01, 1000)),
+    Input("sampler", ENUM, "heun", "EDM Heun (2nd order) or Euler", choices=("heun", "euler")),
+]
+
+
+def _model() -> Any:
+    from worldgraph.engines.weights import CheckpointError
+    from worldgraph.engines.wfm.api import load
+
+    try:
+        return load()
+    except CheckpointError as e:
+        raise NodeError(str(e)) from None
+
+
+def _generate(ctx: Context, prompt: Prompt, given_video: Video | None, frames: int, steps: int, guidance: float,
+              negative: str, seed: int, sigma_max: float, sampler: str) -> dict[str, Latent]:
+    import torch
+
+    from worldgraph.engines.wfm.api import Sampling, WFMInputError
+
+    model = _model()
+    settings = Sampling(steps=steps, guidance=guidance, seed=ctx.seed % 2**31 if seed < 0 else seed,
+                        sigma_max=sigma_max, method=sampler, negative=negative)
+    text = None
+    if prompt.embedding is not None:
+        tokens = torch.from_numpy(prompt.embedding).float()[None]
+        text = (tokens, torch.ones(tokens.shape[:2], dtype=torch.bool))
+    try:
+        given = model.encode_video(given_video.frames) if given_video is not None else None
+        z = model.generate([prompt.text], settings, given=given, frames=frames, progress=ctx.progress, text=text)
+    except WFMInputError as e:
+        raise NodeError(str(e)) from None
+    values = model.space.raw(z)[0].numpy().astype(np.float32)
+    fps = given_video.fps if given_video is not None else 16.0
+    return {"latent": Latent(values, model.space.name, frames, fps)}
+
+
+@node(
+    "worldgraph.wfm.TextEncode",
+    inputs=[Input("text", STRING, "", "what should happen, e.g. 'a red ball falls; the camera is still'")],
+    outputs=[Output("prompt", PROMPT, "the text with its MiniLM token embeddings")],
+)
+def TextEncode(ctx: Context, text: str) -> dict[str, Prompt]:
+    """Encode a prompt once for the world-model nodes (MiniLM token embeddings)."""
+    from worldgraph.engines.text import minilm
+
+    hidden, _ = minilm().tokens([text])
+    return {"prompt": Prompt(text, hidden[0].numpy())}
+
+
+@node(
+    "worldgraph.wfm.Text2World",
+    inputs=[Input("prompt", PROMPT, doc="from TextEncode or PromptGuard"), *SAMPLING],
+    outputs=[Output("latent", LATENT, "the generated clip's latents (decode with worldgraph.tokenizer.Decode)")],
+    seeded=True,
+)
+def Text2World(
+    ctx: Context, prompt: Prompt, frames: int, steps: int, guidance: float, negative: str, seed: int,
+    sigma_max: float, sampler: str,
+) -> dict[str, Latent]:
+    """Generate a clip from text alone with the diffusion world model."""
+    return _generate(ctx, prompt, None, frames, steps, guidance, negative, seed, sigma_max, sampler)
+
+
+@node(
+    "worldgraph.wfm.Video2World",
+    inputs=[
+        Input("video", VIDEO, doc="what happened so far: 1 frame, or 5 (1 + 4k) frames"),
+        Input("prompt", PROMPT, doc="from TextEncode or PromptGuard"),
+        *SAMPLING,
+    ],
+    outputs=[Output("latent", LATENT, "latents of the whole clip, the given frames first")],
+    seeded=True,
+)
+def Video2World(
+    ctx: Context, video: Video, prompt: Prompt, frames: int, steps: int, guidance: float, negative: str,
+    seed: int, sigma_max: float, sampler: str,
+) -> dict[str, Latent]:
+    """Continue a clip: the world model generates what happens after the given frames."""
+    return _generate(ctx, prompt, video, frames, steps, guidance, negative, seed, sigma_max, sampler)
