@@ -51,7 +51,8 @@ def test_video2world_keeps_the_given_frames(tmp_path):
 
 @pytest.mark.parametrize(
     "name, value, words",
-    [("guidance", 25.0, ["guidance", "20"]), ("steps", 0, ["steps", "1"]), ("sampler", "ddim", ["sampler", "heun"])],
+    [("guidance", 25.0, ["out of range [0, 20]"]), ("steps", 0, ["out of range [1, 200]"]),
+     ("sampler", "ddim", ["heun"])],
 )
 def test_out_of_range_sampling_inputs_fail_validation(capsys, name, value, words):
     from worldgraph.nodes import Graph, validate
