@@ -131,4 +131,4 @@ def load_cache(path: Path, space: LatentSpace) -> dict[str, Any]:
         meta = f.metadata()
         if meta.get("latent_fingerprint") != space.fingerprint:
             raise ValueError(f"{path}: made with another tokenizer checkpoint; delete it to re-encode")
-        return {k: f.get_tensor(k) for k in f} | {"meta": meta}
+        return {k: f.get_tensor(k) for k in f.keys()} | {"meta": meta}  # noqa: SIM118 (safe_open is not iterable)
