@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from .media.files import atomic_output, sha256
@@ -70,41 +69,3 @@ def load_into(model: nn.Module, weights: Path, meta: dict[str, Any]) -> nn.Modul
         raise CheckpointError(f"{weights}: weights do not match the config in {json_name} ({detail})")
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.eval().requires_grad_(False)
-
-
-# ------------------------------------------------------------------------------ training runs
-
-
-def save_state(path: Path, model: nn.Module, opt: torch.optim.Optimizer, meta: dict[str, Any]) -> None:
-    """A training run: model and AdamW state as safetensors (no pickles), plus a JSON of progress."""
-    from safetensors.torch import save_file
-
-    tensors = {f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}
-    names = {id(p): n for n, p in model.named_parameters()}
-    for group in opt.param_groups:
-        for p in group["params"]:
-            state = opt.state.get(p)
-            if state:
-                tensors[f"adam.m.{names[id(p)]}"] = state["exp_avg"].contiguous()
-                tensors[f"adam.v.{names[id(p)]}"] = state["exp_avg_sq"].contiguous()
-                tensors[f"adam.step.{names[id(p)]}"] = torch.as_tensor(state["step"]).reshape(1).float()
-    with atomic_output(path.with_suffix(".safetensors")) as tmp:
-        save_file(tensors, str(tmp))
-    with atomic_output(path.with_suffix(".json")) as tmp:
-        tmp.write_text(json.dumps(meta, indent=1))
-
-
-def load_state(path: Path, model: nn.Module, opt: torch.optim.Optimizer) -> dict[str, Any]:
-    from safetensors.torch import load_file
-
-    tensors = load_file(str(path.with_suffix(".safetensors")))
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    params = dict(model.named_parameters())
-    for name, p in params.items():
-        if f"adam.m.{name}" in tensors:
-            opt.state[p] = {
-                "exp_avg": tensors[f"adam.m.{name}"],
-                "exp_avg_sq": tensors[f"adam.v.{name}"],
-                "step": tensors[f"adam.step.{name}"].reshape(()),
-            }
-    return json.loads(path.with_suffix(".json").read_text())

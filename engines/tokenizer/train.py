@@ -21,7 +21,7 @@ import torch
 
 from ..media.video import read_video
 from ..sim.dataset import read_manifest
-from ..weights import load_state, save_state
+from ..training import RunProgress, load_state, scheduled_lr
 from .model import PRESETS, Tokenizer
 
 
@@ -140,20 +140,17 @@ def train(
     if bank.frames < recipe.frames:
         raise ValueError(f"{data}: clips have {bank.frames} frames, the recipe needs {recipe.frames}")
     rng = np.random.default_rng([recipe.seed, meta["step"]])
-    started, last_save = time.time(), time.time()
-    window: list[float] = []
-    deadline = started + minutes * 60 if minutes else math.inf
-    step = meta["step"]
-    while step < total and time.time() < deadline:
+    deadline = time.time() + minutes * 60 if minutes else math.inf
+    run = RunProgress(checkpoint, model, opt, meta, total, recipe.checkpoint_seconds, report)
+    while run.step < total and time.time() < deadline:
+        step = run.step
         decoder_stage = 0 < recipe.decoder_from <= step
         model.encoder.requires_grad_(not decoder_stage)
         every = recipe.video_every if step < recipe.late_step else recipe.video_every_late
         video = decoder_stage or step % every == every - 1
         x = bank.sample(recipe.video_batch if video else recipe.image_batch,
                         recipe.frames if video else 1, rng)
-        lr = recipe.lr * min(1.0, (step + 1) / recipe.warmup)
-        decay = min(step, recipe.decay_steps) / recipe.decay_steps
-        lr *= 0.5 * (1 + math.cos(math.pi * decay)) * 0.9 + 0.1  # cosine to 10%, then flat
+        lr = scheduled_lr(recipe.lr, step, recipe.warmup, recipe.decay_steps)
         for group in opt.param_groups:
             group["lr"] = recipe.decoder_lr if decoder_stage else lr
         t0 = time.time()
@@ -170,19 +167,8 @@ def train(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        step += 1
-        window = (window + [time.time() - t0])[-20:]
-        meta["losses"] = (meta["losses"] + [round(loss.item(), 5)])[-200:]
-        if report:
-            report(step, total, loss.item(), len(window) / sum(window))
-        if time.time() - last_save >= recipe.checkpoint_seconds or step == total:
-            meta |= {"step": step, "seconds": meta["seconds"] + time.time() - last_save}
-            save_state(checkpoint, model, opt, meta)
-            last_save = time.time()
-    if step != meta["step"]:
-        meta |= {"step": step, "seconds": meta["seconds"] + time.time() - last_save}
-        save_state(checkpoint, model, opt, meta)
-    return checkpoint
+        run.record(loss.item(), time.time() - t0)
+    return run.close()
 
 
 def export_run(last: Path, data: Path) -> Path:

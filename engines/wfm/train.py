@@ -22,6 +22,7 @@ from torch import nn
 
 from .. import weights as files
 from ..text import minilm
+from ..training import RunProgress, load_state, scheduled_lr
 from .data import LatentSpace, build_cache, load_cache
 from .edm import Condition, Denoiser, Uncertainty, edm_loss
 from .model import PRESETS, DiT
@@ -135,22 +136,16 @@ def train(
     meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
                             "settings": asdict(recipe), "losses": []}
     if checkpoint.with_suffix(".safetensors").exists():
-        meta = files.load_state(checkpoint, run, opt)
+        meta = load_state(checkpoint, run, opt)
     denoiser = Denoiser(run.net)
-    total = steps or recipe.steps
     rng = np.random.default_rng([recipe.seed, meta["step"]])
     torch.manual_seed(recipe.seed + meta["step"])
-    started, last_save = time.time(), time.time()
-    deadline = started + minutes * 60 if minutes else math.inf
-    window: list[float] = []
-    step = meta["step"]
+    deadline = time.time() + minutes * 60 if minutes else math.inf
+    progress = RunProgress(checkpoint, run, opt, meta, steps or recipe.steps, recipe.checkpoint_seconds, report)
     run.train()
-    while step < total and time.time() < deadline:
-        lr = recipe.lr * min(1.0, (step + 1) / recipe.warmup)
-        decay = min(step, recipe.decay_steps) / recipe.decay_steps
-        lr *= 0.5 * (1 + math.cos(math.pi * decay)) * 0.9 + 0.1
+    while progress.step < progress.total and time.time() < deadline:
         for group in opt.param_groups:
-            group["lr"] = lr
+            group["lr"] = scheduled_lr(recipe.lr, progress.step, recipe.warmup, recipe.decay_steps)
         t0 = time.time()
         x0, cond = batches.sample(rng)
         with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -159,20 +154,9 @@ def train(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trained, 1.0)
         opt.step()
-        run.update_ema(recipe.ema if step >= recipe.warmup else 0.0)
-        step += 1
-        window = (window + [time.time() - t0])[-20:]
-        meta["losses"] = (meta["losses"] + [round(loss.item(), 5)])[-200:]
-        if report:
-            report(step, total, loss.item(), len(window) / sum(window))
-        if time.time() - last_save >= recipe.checkpoint_seconds or step == total:
-            meta |= {"step": step, "seconds": meta["seconds"] + time.time() - last_save}
-            files.save_state(checkpoint, run, opt, meta)
-            last_save = time.time()
-    if step != meta["step"]:
-        meta |= {"step": step, "seconds": meta["seconds"] + time.time() - last_save}
-        files.save_state(checkpoint, run, opt, meta)
-    return checkpoint
+        run.update_ema(recipe.ema if progress.step >= recipe.warmup else 0.0)
+        progress.record(loss.item(), time.time() - t0)
+    return progress.close()
 
 
 def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
@@ -181,7 +165,7 @@ def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
     recipe = RECIPES[state["recipe"]]
     cfg = PRESETS[recipe.model]
     run = Run(DiT(cfg))
-    files.load_state(last, run, torch.optim.AdamW(run.parameters()))
+    load_state(last, run, torch.optim.AdamW(run.parameters()))
     space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
     meta = {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"],
             "latent_fingerprint": space.fingerprint, "data": state["data"],

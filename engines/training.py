@@ -1,0 +1,99 @@
+"""What every training loop shares: the learning-rate schedule, and a run's state
+(model + AdamW as safetensors, progress as JSON) saved every few minutes so a killed run
+resumes where it stopped."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .media.files import atomic_output
+
+
+def scheduled_lr(base: float, step: int, warmup: int, decay_steps: int) -> float:
+    """Linear warm-up, then a cosine down to 10 % of ``base`` by ``decay_steps``, then flat."""
+    lr = base * min(1.0, (step + 1) / warmup)
+    decay = min(step, decay_steps) / decay_steps
+    return lr * (0.5 * (1 + math.cos(math.pi * decay)) * 0.9 + 0.1)
+
+
+class RunProgress:
+    """Counts a run's steps, keeps its recent losses and throughput, reports each step and
+    saves the run when ``every_seconds`` have passed, at ``total`` and at ``close``."""
+
+    def __init__(
+        self,
+        checkpoint: Path,
+        model: nn.Module,
+        opt: torch.optim.Optimizer,
+        meta: dict[str, Any],
+        total: int,
+        every_seconds: float,
+        report: Callable[[int, int, float, float], None] | None = None,
+    ) -> None:
+        self.checkpoint, self.model, self.opt, self.meta = checkpoint, model, opt, meta
+        self.total, self.every_seconds, self.report = total, every_seconds, report
+        self.step = int(meta["step"])
+        self.last_save = time.time()
+        self.window: list[float] = []
+
+    def record(self, loss: float, seconds: float) -> None:
+        self.step += 1
+        self.window = (self.window + [seconds])[-20:]
+        self.meta["losses"] = (self.meta["losses"] + [round(loss, 5)])[-200:]
+        if self.report:
+            self.report(self.step, self.total, loss, len(self.window) / sum(self.window))
+        if time.time() - self.last_save >= self.every_seconds or self.step == self.total:
+            self.save()
+
+    def save(self) -> None:
+        self.meta |= {"step": self.step, "seconds": self.meta["seconds"] + time.time() - self.last_save}
+        save_state(self.checkpoint, self.model, self.opt, self.meta)
+        self.last_save = time.time()
+
+    def close(self) -> Path:
+        if self.step != self.meta["step"]:
+            self.save()
+        return self.checkpoint
+
+
+def save_state(path: Path, model: nn.Module, opt: torch.optim.Optimizer, meta: dict[str, Any]) -> None:
+    """A training run: model and AdamW state as safetensors (no pickles), plus a JSON of progress."""
+    from safetensors.torch import save_file
+
+    tensors = {f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}
+    names = {id(p): n for n, p in model.named_parameters()}
+    for group in opt.param_groups:
+        for p in group["params"]:
+            state = opt.state.get(p)
+            if state:
+                tensors[f"adam.m.{names[id(p)]}"] = state["exp_avg"].contiguous()
+                tensors[f"adam.v.{names[id(p)]}"] = state["exp_avg_sq"].contiguous()
+                tensors[f"adam.step.{names[id(p)]}"] = torch.as_tensor(state["step"]).reshape(1).float()
+    with atomic_output(path.with_suffix(".safetensors")) as tmp:
+        save_file(tensors, str(tmp))
+    with atomic_output(path.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(meta, indent=1))
+
+
+def load_state(path: Path, model: nn.Module, opt: torch.optim.Optimizer) -> dict[str, Any]:
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(path.with_suffix(".safetensors")))
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    params = dict(model.named_parameters())
+    for name, p in params.items():
+        if f"adam.m.{name}" in tensors:
+            opt.state[p] = {
+                "exp_avg": tensors[f"adam.m.{name}"],
+                "exp_avg_sq": tensors[f"adam.v.{name}"],
+                "step": tensors[f"adam.step.{name}"].reshape(()),
+            }
+    return json.loads(path.with_suffix(".json").read_text())
