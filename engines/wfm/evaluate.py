@@ -103,10 +103,11 @@ def evaluate(
     given: tuple[int, ...] = (1, 2),
     batch: int = 8,
     jitter: float = 0.002,
-    text2world: bool = True,
+    text2world: Sampling | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """The table ``worldgraph eval wfm`` prints: method -> conditioning -> metric."""
+    """The table ``worldgraph eval wfm`` prints: method -> metric -> conditioning. ``settings``
+    sample Video2World; ``text2world`` (its own settings) adds the prompt-adherence check."""
     records = read_manifest(data)[: clips or None]
     if not records:
         raise ValueError(f"{data}: no finished clips to evaluate on")
@@ -165,8 +166,9 @@ def evaluate(
             figures = {k: table[method][k].get(cond) for k in METRICS}
             reference = {k: table.get("physical_variance", {}).get(k, {}).get(cond) for k in METRICS}
             table[method]["score"][cond] = score(figures, reference) if reference["mse"] is not None else None
-    if text2world:
-        table["text2world"] = text2world_adherence(model, captions, settings, frames, batch, truths, progress)
+    if text2world is not None:
+        table["text2world"] = text2world_adherence(model, captions, text2world, frames, batch, truths, progress)
+        table["text2world"]["guidance"] = text2world.guidance
     table["settings"] = {"clips": n, "frames": frames, "steps": settings.steps, "guidance": settings.guidance,
                          "sampler": settings.method, "seed": settings.seed, "jitter_m": jitter,
                          "conditioning": {str(g): f"{g} latent frame(s) = {1 + 4 * (g - 1)} frame(s)" for g in given}}

@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--frames", type=int, default=17, help="frames per clip (1 + 4k)")
     evaluate.add_argument("--json", action="store_true", help="the figures as JSON")
     evaluate.add_argument("--steps", type=int, default=35, help="wfm: sampler steps")
-    evaluate.add_argument("--guidance", type=float, default=3.0, help="wfm: classifier-free guidance")
+    evaluate.add_argument("--guidance", type=float, default=0.0, help="wfm: Video2World guidance")
+    evaluate.add_argument("--t2w-guidance", type=float, default=3.0, help="wfm: Text2World guidance")
     evaluate.add_argument("--batch", type=int, default=8, help="wfm: clips sampled at once")
     evaluate.add_argument("--jitter", type=float, default=0.002,
                           help="wfm: metres the retake moves each body's start (physical variance)")
@@ -462,7 +463,9 @@ def eval_wfm(args: argparse.Namespace) -> int:
             model = load(args.model or DEFAULT)
             table = evaluate(model, args.data, Sampling(steps=args.steps, guidance=args.guidance), args.clips,
                              args.frames, batch=args.batch, jitter=args.jitter,
-                             text2world=not args.no_text2world, progress=progress)
+                             text2world=None if args.no_text2world else Sampling(steps=args.steps,
+                                                                                 guidance=args.t2w_guidance),
+                             progress=progress)
         except (CheckpointError, WFMInputError, ValueError) as e:
             raise WorldgraphError(str(e)) from None
     if args.json:
@@ -482,7 +485,8 @@ def eval_wfm(args: argparse.Namespace) -> int:
             print(f"{method:>22}  {cond + ' lat.':>10}  {shown}")
     if "text2world" in table:
         t = table["text2world"]
-        print(f"text2world prompt adherence {t['prompt_adherence']:.1%} over {t['prompts']} "
+        print(f"text2world (guidance {t['guidance']:g}) prompt adherence {t['prompt_adherence']:.1%} "
+              f"over {t['prompts']} "
               f"prompts (the simulator's own clips: {t['prompt_adherence_simulator']:.1%}; "
               f"clips paired with another caption: {t['prompt_adherence_shuffled']:.1%})")
     return EXIT_OK

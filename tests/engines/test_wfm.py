@@ -219,7 +219,8 @@ def test_colour_check_reads_objects_off_the_pixels():
 
 
 def test_evaluation_reports_every_method_and_metric(tiny_model, clips):
-    table = evaluate(tiny_model, clips, api.Sampling(steps=1, guidance=0), batch=2)
+    table = evaluate(tiny_model, clips, api.Sampling(steps=1, guidance=0), batch=2,
+                     text2world=api.Sampling(steps=1, guidance=2))
     for method in ("video2world", "copy_first_frame", "tokenizer_reconstruction", "physical_variance"):
         for metric in ("mse", "psnr", "ssim", "spatial_iou", "spatiotemporal_iou", "weighted_spatial_iou", "score"):
             assert set(table[method][metric]) == {"1", "2"}, (method, metric)
