@@ -59,6 +59,7 @@ class RunProgress:
         self.last_save = time.time()
 
     def close(self) -> Path:
+        """Save what is not saved yet (also on Ctrl-C: loops call this in a ``finally``)."""
         if self.step != self.meta["step"]:
             self.save()
         return self.checkpoint

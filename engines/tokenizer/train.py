@@ -142,33 +142,36 @@ def train(
     rng = np.random.default_rng([recipe.seed, meta["step"]])
     deadline = time.time() + minutes * 60 if minutes else math.inf
     run = RunProgress(checkpoint, model, opt, meta, total, recipe.checkpoint_seconds, report)
-    while run.step < total and time.time() < deadline:
-        step = run.step
-        decoder_stage = 0 < recipe.decoder_from <= step
-        model.encoder.requires_grad_(not decoder_stage)
-        every = recipe.video_every if step < recipe.late_step else recipe.video_every_late
-        video = decoder_stage or step % every == every - 1
-        x = bank.sample(recipe.video_batch if video else recipe.image_batch,
-                        recipe.frames if video else 1, rng)
-        lr = scheduled_lr(recipe.lr, step, recipe.warmup, recipe.decay_steps)
-        for group in opt.param_groups:
-            group["lr"] = recipe.decoder_lr if decoder_stage else lr
-        t0 = time.time()
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            if decoder_stage:
-                with torch.no_grad():
-                    z = model.encode(x)
-                y = model.decode(z)
-            else:
-                y = model(x)
-        loss = reconstruction_loss(x, y.float(), recipe.edge_weight, recipe.motion_weight,
-                                   recipe.motion_l2 if decoder_stage else 0.0)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        run.record(loss.item(), time.time() - t0)
-    return run.close()
+    try:
+        while run.step < total and time.time() < deadline:
+            step = run.step
+            decoder_stage = 0 < recipe.decoder_from <= step
+            model.encoder.requires_grad_(not decoder_stage)
+            every = recipe.video_every if step < recipe.late_step else recipe.video_every_late
+            video = decoder_stage or step % every == every - 1
+            x = bank.sample(recipe.video_batch if video else recipe.image_batch,
+                            recipe.frames if video else 1, rng)
+            lr = scheduled_lr(recipe.lr, step, recipe.warmup, recipe.decay_steps)
+            for group in opt.param_groups:
+                group["lr"] = recipe.decoder_lr if decoder_stage else lr
+            t0 = time.time()
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                if decoder_stage:
+                    with torch.no_grad():
+                        z = model.encode(x)
+                    y = model.decode(z)
+                else:
+                    y = model(x)
+            loss = reconstruction_loss(x, y.float(), recipe.edge_weight, recipe.motion_weight,
+                                       recipe.motion_l2 if decoder_stage else 0.0)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            run.record(loss.item(), time.time() - t0)
+    finally:
+        run.close()
+    return run.checkpoint
 
 
 def export_run(last: Path, data: Path) -> Path:

@@ -143,20 +143,23 @@ def train(
     deadline = time.time() + minutes * 60 if minutes else math.inf
     progress = RunProgress(checkpoint, run, opt, meta, steps or recipe.steps, recipe.checkpoint_seconds, report)
     run.train()
-    while progress.step < progress.total and time.time() < deadline:
-        for group in opt.param_groups:
-            group["lr"] = scheduled_lr(recipe.lr, progress.step, recipe.warmup, recipe.decay_steps)
-        t0 = time.time()
-        x0, cond = batches.sample(rng)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(trained, 1.0)
-        opt.step()
-        run.update_ema(recipe.ema if progress.step >= recipe.warmup else 0.0)
-        progress.record(loss.item(), time.time() - t0)
-    return progress.close()
+    try:
+        while progress.step < progress.total and time.time() < deadline:
+            for group in opt.param_groups:
+                group["lr"] = scheduled_lr(recipe.lr, progress.step, recipe.warmup, recipe.decay_steps)
+            t0 = time.time()
+            x0, cond = batches.sample(rng)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trained, 1.0)
+            opt.step()
+            run.update_ema(recipe.ema if progress.step >= recipe.warmup else 0.0)
+            progress.record(loss.item(), time.time() - t0)
+    finally:
+        progress.close()
+    return progress.checkpoint
 
 
 def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:

@@ -227,3 +227,13 @@ def test_evaluation_reports_every_method_and_metric(tiny_model, clips):
     assert table["physical_variance"]["score"]["2"] == 100.0
     assert table["physical_variance"]["mse"]["2"] < table["copy_first_frame"]["mse"]["2"]
     assert 0 <= table["text2world"]["prompt_adherence"] <= 1
+
+
+def test_an_interrupted_run_keeps_its_last_steps(clips, tmp_path):
+    def stop_at_two(step, total, loss, speed):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train("tiny-wfm", clips, tmp_path, steps=4, report=stop_at_two)
+    assert json.loads((tmp_path / "last.json").read_text())["step"] == 2  # saved on the way out
