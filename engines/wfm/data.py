@@ -56,17 +56,14 @@ class LatentSpace:
         """[B, 3, T, H, W] in [-1, 1] -> normalized latents [B, C, T', h, w]."""
         return (self.model.encode(video) - self.mean) / self.std * self.sigma_data
 
-    @torch.no_grad()
-    def decode(self, latents: torch.Tensor) -> torch.Tensor:
-        """Normalized latents -> video in [-1, 1]."""
-        return self.model.decode(latents / self.sigma_data * self.std + self.mean).clamp(-1, 1)
-
     def raw(self, latents: torch.Tensor) -> torch.Tensor:
         """Normalized latents -> the tokenizer's own latents (what the Decode node takes)."""
         return latents / self.sigma_data * self.std + self.mean
 
-    def normalized(self, raw: torch.Tensor) -> torch.Tensor:
-        return (raw - self.mean) / self.std * self.sigma_data
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """Normalized latents -> video in [-1, 1]."""
+        return self.model.decode(self.raw(latents)).clamp(-1, 1)
 
 
 def window_starts(frames: int, window: int = 17, stride: int = 8) -> list[int]:
