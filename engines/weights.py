@@ -33,6 +33,17 @@ def save(model: nn.Module, weights: Path, meta: dict[str, Any], half: bool = Tru
     return weights
 
 
+def locate(name: str, folder: Path, what: str, shipped: list[str]) -> Path:
+    """The .json of checkpoint ``name`` (a name in ``folder`` or a path to a .json), checked
+    to exist with its weights; otherwise an error naming both files and what is shipped."""
+    json_path = Path(name) if name.endswith(".json") else folder / f"{name}.json"
+    weights = json_path.with_suffix(".safetensors")
+    if not json_path.exists() or not weights.exists():
+        raise CheckpointError(f"no {what} checkpoint {name!r} ({json_path} / {weights.name}); "
+                              f"shipped: {', '.join(shipped) or 'none'}")
+    return json_path
+
+
 def read_meta(json_path: Path) -> dict[str, Any]:
     """The JSON beside a checkpoint, or a CheckpointError saying why it cannot be read."""
     try:

@@ -30,19 +30,14 @@ def available(folder: Path = CHECKPOINTS) -> list[str]:
 
 def meta(name: str, folder: Path = CHECKPOINTS) -> dict[str, Any]:
     """The JSON of tokenizer ``name`` (config, sha256, latent statistics, figures)."""
-    json_path = Path(name) if name.endswith(".json") else folder / f"{name}.json"
-    if not json_path.exists() or not json_path.with_suffix(".safetensors").exists():
-        known = ", ".join(available(folder)) or "none"
-        raise CheckpointError(f"no tokenizer checkpoint {name!r} ({json_path} / "
-                              f"{json_path.with_suffix('.safetensors').name}); shipped: {known}")
-    return files.read_meta(json_path)
+    return files.read_meta(files.locate(name, folder, "tokenizer", available(folder)))
 
 
 @cache
 def load(name: str, folder: Path = CHECKPOINTS) -> Tokenizer:
     """The tokenizer ``name`` (a shipped name, or a path to its .json), in eval mode, fp32."""
-    json_path = Path(name) if name.endswith(".json") else folder / f"{name}.json"
-    info = meta(name, folder)
+    json_path = files.locate(name, folder, "tokenizer", available(folder))
+    info = files.read_meta(json_path)
     try:
         cfg = TokenizerConfig.from_json(info["config"])
     except (ValueError, KeyError, TypeError) as e:

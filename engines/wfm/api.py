@@ -144,12 +144,7 @@ class WorldModel:
 @cache
 def load(name: str = DEFAULT, folder: Path = CHECKPOINTS) -> WorldModel:
     """The world model ``name`` (a shipped name or a path to its .json), checked against its tokenizer."""
-    json_path = Path(name) if name.endswith(".json") else folder / f"{name}.json"
-    weights = json_path.with_suffix(".safetensors")
-    if not json_path.exists() or not weights.exists():
-        known = ", ".join(available(folder)) or "none"
-        raise files.CheckpointError(f"no world-model checkpoint {name!r} ({json_path} / {weights.name}); "
-                                    f"shipped: {known}")
+    json_path = files.locate(name, folder, "world-model", available(folder))
     meta = files.read_meta(json_path)
     try:
         cfg = WFMConfig.from_json(meta["config"])
@@ -164,6 +159,6 @@ def load(name: str = DEFAULT, folder: Path = CHECKPOINTS) -> WorldModel:
         raise files.CheckpointError(
             f"{json_path}: trained on the latents of another {cfg.tokenizer} encoder than the one installed "
             f"({tokenizers.CHECKPOINTS / (cfg.tokenizer + '.json')}); retrain it, or restore that tokenizer")
-    net = files.load_into(DiT(cfg), weights, meta)
+    net = files.load_into(DiT(cfg), json_path.with_suffix(".safetensors"), meta)
     assert isinstance(net, DiT)
     return WorldModel(net, space, cfg.name)
