@@ -11,7 +11,15 @@ import torch
 from torch import nn
 
 DIM = 384  # MiniLM-L6 hidden size
-MAX_TOKENS = 64
+MAX_TOKENS = 64  # world-model prompts
+SENTENCE_TOKENS = 128  # the prompt classifier reads longer windows
+
+
+def pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over the real tokens, L2-normalized: [N, L, D] -> [N, D]."""
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * weights).sum(1) / weights.sum(1).clamp_min(1)
+    return nn.functional.normalize(pooled, dim=-1)
 
 
 class MiniLM:
@@ -28,20 +36,25 @@ class MiniLM:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModel.from_pretrained(path).eval()
 
-    @torch.no_grad()
-    def tokens(self, texts: list[str], max_tokens: int = MAX_TOKENS) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token embeddings [N, L, 384] and their mask [N, L] (True = a real token)."""
+    def ids(self, texts: list[str], max_tokens: int = MAX_TOKENS) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids [N, L] and attention mask [N, L] (int64, 1 = a real token)."""
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
-        hidden = self.model(**batch).last_hidden_state
-        return hidden, batch["attention_mask"].bool()
+        return batch["input_ids"], batch["attention_mask"]
+
+    def tokens(self, texts: list[str], max_tokens: int = MAX_TOKENS,
+               backend: str = "torch") -> tuple[torch.Tensor, torch.Tensor]:
+        """Token embeddings [N, L, 384] and their mask [N, L] (True = a real token), on
+        ``backend`` (engines.runtime)."""
+        from .runtime import engine
+
+        ids, mask = self.ids(texts, max_tokens)
+        return engine("minilm.tokens", backend)(ids, mask), mask.bool()
 
     @torch.no_grad()
     def sentences(self, texts: list[str]) -> torch.Tensor:
-        """Mean-pooled, L2-normalized sentence embeddings [N, 384]."""
-        hidden, mask = self.tokens(texts, max_tokens=128)
-        weights = mask.unsqueeze(-1).float()
-        pooled = (hidden * weights).sum(1) / weights.sum(1).clamp_min(1)
-        return nn.functional.normalize(pooled, dim=-1)
+        """Mean-pooled, L2-normalized sentence embeddings [N, 384] (training the classifier)."""
+        ids, mask = self.ids(texts, SENTENCE_TOKENS)
+        return pool(self.model(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
 
 
 @cache

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .. import weights as files
-from ..text import minilm
+from ..text import SENTENCE_TOKENS, minilm, pool
 
 DATA = Path(__file__).resolve().parent / "data" / "prompts.jsonl"
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -90,8 +90,24 @@ def load_head(folder: Path = CHECKPOINTS) -> Head:
     return head
 
 
-def score(texts: list[str]) -> list[Score]:
-    """Unsafe probability and likeliest category per text."""
-    with torch.no_grad():
-        p = load_head()(minilm().sentences(texts)).softmax(-1)
+class GuardNet(nn.Module):
+    """The whole classifier from token ids: MiniLM, mean pooling, the head -> probabilities
+    (one network, so it exports to ONNX in one piece)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bert = minilm().model
+        self.head = load_head()
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.head(pool(hidden, attention_mask)).softmax(-1)
+
+
+def score(texts: list[str], backend: str = "torch") -> list[Score]:
+    """Unsafe probability and likeliest category per text, on ``backend`` (engines.runtime)."""
+    from ..runtime import engine
+
+    ids, mask = minilm().ids(texts, max_tokens=SENTENCE_TOKENS)
+    p = engine("prompt_guard", backend)(ids, mask)
     return [Score(float(1 - row[0]), CATEGORIES[int(row[1:].argmax()) + 1]) for row in p]

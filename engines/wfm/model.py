@@ -141,7 +141,8 @@ class Attention(nn.Module):
         k, v = self.k_norm(self._split(k)), self._split(v)
         if rope is not None:
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
-        attn_mask = None if mask is None else mask[:, None, None, :]  # [B, 1, 1, L]
+        # [B, 1, Nq, L]: spelled out over the queries, as ONNX's Attention op wants it
+        attn_mask = None if mask is None else mask[:, None, None, :].expand(-1, 1, q.shape[2], -1)
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
         return self.out(y.transpose(1, 2).flatten(2))
 

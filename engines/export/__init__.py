@@ -1,0 +1,1 @@
+"""Exporting the shipped models to ONNX (parts, exporter, int8 quantization)."""

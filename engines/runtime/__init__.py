@@ -1,0 +1,139 @@
+"""Run a model part on a backend: ``engine("cv4x8x8.encode", "onnxruntime")(video)``.
+
+Backends: ``torch`` (the fp32 reference), ``onnxruntime`` (CPU, CUDA or TensorRT
+execution providers), ``tensorrt`` (native engines). ``auto`` takes TensorRT where there
+is a GPU and it is installed, else ONNX Runtime (CUDA before CPU), else torch: ONNX
+Runtime measured faster than torch eager on every shipped part on CPU
+(benchmarks/engine_speed.py). Built files live in the engine cache, built on first use.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import torch
+
+from ..export import onnx as exporter
+from ..export.parts import EngineInputError, Part, find
+from .backends import Engine, OrtEngine, TorchEngine, available_providers
+from .store import EngineCache, EngineError, EngineKey
+
+__all__ = ["BACKENDS", "Engine", "EngineError", "EngineInputError", "Resolved", "engine", "key_for", "resolve"]
+
+BACKENDS = ("auto", "torch", "onnxruntime", "tensorrt")
+PRECISIONS = ("auto", "fp32", "fp16", "bf16", "int8")
+
+Resolved = tuple[str, str, str]  # backend, provider (onnxruntime only, else ""), precision
+
+
+def installed() -> list[str]:
+    """The backends this install can run."""
+    from .tensorrt import available as tensorrt_available
+
+    found = ["torch"]
+    if importlib.util.find_spec("onnxruntime") is not None:
+        found.append("onnxruntime")
+    if tensorrt_available():
+        found.append("tensorrt")
+    return found
+
+
+def resolve(backend: str = "auto", precision: str = "auto", provider: str = "auto") -> Resolved:
+    """Turn ``auto`` choices into concrete ones, or say why a choice cannot run here."""
+    if backend not in BACKENDS:
+        raise EngineError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    if precision not in PRECISIONS:
+        raise EngineError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+    have = installed()
+    if backend == "auto":
+        backend = next(b for b in ("tensorrt", "onnxruntime", "torch") if b in have)
+    if backend not in have:
+        if backend == "tensorrt":
+            from .tensorrt import import_tensorrt
+
+            import_tensorrt()  # raises the message naming the gpu extra
+        raise EngineError(f"the {backend} backend is not installed here (installed: {', '.join(have)})")
+    if backend != "onnxruntime":
+        provider = ""
+    elif provider == "auto":
+        provider = "cuda" if "cuda" in available_providers() else "cpu"
+    if precision == "auto":
+        precision = "fp16" if backend == "tensorrt" or provider == "tensorrt" else "fp32"
+    allowed = {"torch": ("fp32",), "tensorrt": ("fp32", "fp16", "bf16")}.get(backend) or \
+        {"cpu": ("fp32", "int8"), "cuda": ("fp32",), "tensorrt": ("fp32", "fp16", "bf16")}[provider]
+    if precision not in allowed:
+        where = f"{backend} ({provider})" if provider else backend
+        raise EngineError(f"{where} runs {', '.join(allowed)}, not {precision}")
+    return backend, provider, precision
+
+
+def versions() -> str:
+    import onnx
+    import onnxruntime
+
+    return f"torch {torch.__version__}, onnx {onnx.__version__}, onnxruntime {onnxruntime.__version__}"
+
+
+def key_for(part: Part, backend: str, precision: str, opset: int = exporter.OPSET) -> EngineKey:
+    """The cache key of ``part``'s files for a backend family (onnx or tensorrt)."""
+    profile = ";".join(f"{a.name}:{a.min}/{a.opt}/{a.max}/{a.step}/{a.offset}" for a in part.axes().values())
+    stored = "int8" if precision == "int8" else "fp32" if backend == "onnx" else precision
+    return EngineKey(part.name, part.source()["sha256"], backend, stored, opset, profile, versions())
+
+
+def onnx_entry(part: Part, precision: str, cache_dir: EngineCache,
+               notice: Callable[[str], None] | None = None) -> Path:
+    """The cached ONNX file of ``part`` (fp32, or int8 quantized), exported when missing."""
+
+    def build(folder: Path) -> list[Path]:
+        files = exporter.export(part, folder / "model.onnx")
+        if precision != "int8":
+            return files
+        quantized = exporter.quantize_int8(folder / "model.onnx", folder / "model.int8.onnx")
+        for f in files:
+            f.unlink()
+        return quantized
+
+    entry = cache_dir.get(key_for(part, "onnx", precision), build, notice)
+    return entry / ("model.int8.onnx" if precision == "int8" else "model.onnx")
+
+
+def build(name: str, backend: str = "auto", precision: str = "auto", provider: str = "auto",
+          root: Path | None = None, notice: Callable[[str], None] | None = None) -> Engine:
+    """A fresh engine for part ``name`` (building its files when the cache has none)."""
+    backend, provider, precision = resolve(backend, precision, provider)
+    part = find(name)
+    if backend == "torch":
+        return TorchEngine(part)
+    store = EngineCache(root)
+    if backend == "onnxruntime":
+        model = onnx_entry(part, "int8" if precision == "int8" else "fp32", store, notice)
+        trt_cache = model.parent / "tensorrt" if provider == "tensorrt" else None
+        return OrtEngine(part, model, provider, precision, trt_cache=trt_cache)
+    from .tensorrt import TensorRTEngine, build_plan
+
+    model = onnx_entry(part, "fp32", store, notice)
+    entry = store.get(key_for(part, "tensorrt", precision),
+                      lambda folder: [build_plan(part, model, folder / "model.plan", precision)], notice)
+    return TensorRTEngine(part, entry / "model.plan", precision)
+
+
+def tell(message: str) -> None:
+    print(f"worldgraph: {message}", file=sys.stderr, flush=True)
+
+
+@cache
+def _cached(name: str, backend: str, precision: str, provider: str, root: Path | None) -> Engine:
+    return build(name, backend, precision, provider, root, tell)
+
+
+def engine(name: str, backend: str = "auto", precision: str = "auto", provider: str = "auto") -> Engine:
+    """The engine for part ``name``, made once per process (and built once per machine)."""
+    try:
+        return _cached(name, *resolve(backend, precision, provider)[::2], provider, EngineCache().root)
+    except KeyError as e:
+        raise EngineError(str(e.args[0])) from None
