@@ -3,6 +3,19 @@ import os
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+# one engine cache for the whole session (engines are built once, then shared by the
+# tests and the CLI processes they start); an existing WORLDGRAPH_ENGINE_CACHE is kept
+_OWN_ENGINE_CACHE = "WORLDGRAPH_ENGINE_CACHE" not in os.environ
+os.environ.setdefault("WORLDGRAPH_ENGINE_CACHE", tempfile.mkdtemp(prefix="worldgraph-engines-"))
+
+
+def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
+    if _OWN_ENGINE_CACHE:
+        shutil.rmtree(os.environ["WORLDGRAPH_ENGINE_CACHE"], ignore_errors=True)
+
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402

@@ -32,8 +32,9 @@ class Axis:
     step: int = 1
     offset: int = 0
 
-    def fits(self, n: int) -> bool:
-        return self.min <= n <= self.max and (n - self.offset) % self.step == 0
+    def fits(self, n: int, bounded: bool = True) -> bool:
+        """Whether size ``n`` is allowed; ``bounded``: also within [min, max] (TensorRT's profile)."""
+        return (self.min <= n <= self.max or not bounded and n >= self.min) and (n - self.offset) % self.step == 0
 
     def describe(self) -> str:
         rule = f"{self.offset} + {self.step}k" if self.offset else f"{self.step}k" if self.step > 1 else ""
@@ -70,8 +71,9 @@ class Part:
     def axes(self) -> dict[str, Axis]:
         return {d.name: d for port in self.inputs for d in port.shape if isinstance(d, Axis)}
 
-    def check(self, inputs: tuple[torch.Tensor, ...]) -> None:
-        """Raise EngineInputError for anything this part would not take."""
+    def check(self, inputs: tuple[torch.Tensor, ...], bounded: bool = False) -> None:
+        """Raise EngineInputError for anything this part would not take; ``bounded``: sizes
+        above the axes' max too (engines built for a fixed range)."""
         if len(inputs) != len(self.inputs):
             raise EngineInputError(f"{self.name}: takes {len(self.inputs)} inputs "
                                    f"({', '.join(p.name for p in self.inputs)}), got {len(inputs)}")
@@ -85,7 +87,7 @@ class Part:
             if x.dim() != len(port.shape):
                 raise EngineInputError(f"{wanted}, got {x.dim()} dimensions {list(x.shape)}")
             for dim, n in zip(port.shape, x.shape, strict=True):
-                if isinstance(dim, int) and n != dim or isinstance(dim, Axis) and not dim.fits(n):
+                if isinstance(dim, int) and n != dim or isinstance(dim, Axis) and not dim.fits(n, bounded):
                     raise EngineInputError(f"{wanted}, got {list(x.shape)}")
                 if isinstance(dim, Axis) and seen.setdefault(dim.name, n) != n:
                     raise EngineInputError(f"{wanted}, got {dim.name} {n} where another input has "

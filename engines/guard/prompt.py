@@ -34,6 +34,7 @@ class PromptGuard:
     blocklist: Blocklist | None = field(default_factory=Blocklist.load)
     classifier: bool = True
     threshold: float = 0.5
+    backend: str = "torch"  # where the classifier runs (engines.runtime)
 
     def check(self, prompt: str) -> GuardResult:
         if not fold(prompt).strip():
@@ -52,7 +53,7 @@ class PromptGuard:
         if not words:
             return GuardResult(True, "none", reason="only allowed phrases")
         chunks = [" ".join(words[i : i + CHUNK_WORDS]) for i in range(0, len(words), CHUNK_WORDS)]
-        scores = score(chunks[:MAX_CHUNKS])
+        scores = score(chunks[:MAX_CHUNKS], self.backend)
         worst = max(scores, key=lambda s: s.unsafe)
         note = f" (read the first {MAX_CHUNKS * CHUNK_WORDS} words)" if len(chunks) > MAX_CHUNKS else ""
         if worst.unsafe >= self.threshold:
@@ -70,6 +71,7 @@ def guard_for(
     threshold: float = 0.5,
     block_lists: tuple[Path, ...] = (),
     allow_lists: tuple[Path, ...] = (),
+    backend: str = "torch",
 ) -> PromptGuard:
     lists = Blocklist.load(block_lists, allow_lists) if blocklist else None
-    return PromptGuard(lists, classifier, threshold)
+    return PromptGuard(lists, classifier, threshold, backend)

@@ -22,6 +22,7 @@ class Engine:
     """A part on one backend."""
 
     backend = ""
+    bounded = False  # True where the engine only takes sizes within the part's axes
 
     def __init__(self, part: Part, precision: str = "fp32") -> None:
         self.part, self.precision = part, precision
@@ -31,7 +32,7 @@ class Engine:
         return self.outputs(*inputs)[0]
 
     def outputs(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        self.part.check(inputs)
+        self.part.check(inputs, self.bounded)
         with torch.no_grad():
             return self.run(inputs)
 

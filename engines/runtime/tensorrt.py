@@ -76,6 +76,7 @@ TORCH_DTYPES = {"FLOAT": torch.float32, "HALF": torch.float16, "BF16": torch.bfl
 
 class TensorRTEngine(Engine):
     backend = "tensorrt"
+    bounded = True  # built for one min/opt/max profile
 
     def __init__(self, part: Part, plan: Path, precision: str) -> None:
         super().__init__(part, precision)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .. import weights as files
+from ..runtime import engine
 from ..text import minilm
 from ..tokenizer import checkpoint as tokenizers
 from ..tokenizer.api import TEMPORAL, TokenizerInputError, frames_to_input
@@ -60,18 +61,23 @@ def available(folder: Path = CHECKPOINTS) -> list[str]:
 
 
 class WorldModel:
-    """A loaded world-model checkpoint and the tokenizer whose latents it was trained on."""
+    """A loaded world-model checkpoint and the tokenizer whose latents it was trained on;
+    its networks run on ``backend`` (engines.runtime), the sampler in Python."""
 
-    def __init__(self, net: DiT, space: LatentSpace, name: str) -> None:
-        self.net, self.space, self.name = net, space, name
-        self.denoiser = Denoiser(net)
+    def __init__(self, net: DiT, space: LatentSpace, name: str, backend: str = "torch") -> None:
+        self.net, self.space, self.name, self.backend = net, space, name, backend
+        self.denoiser = Denoiser(net if backend == "torch" else engine(f"{name}.net", backend), net.cfg.sigma_data)
+
+    def on(self, backend: str) -> WorldModel:
+        """The same model with its networks on ``backend`` (shipped models only)."""
+        return self if backend == self.backend else WorldModel(self.net, self.space, self.name, backend)
 
     @property
     def cfg(self) -> WFMConfig:
         return self.net.cfg
 
     def encode_text(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        return minilm().tokens(prompts)
+        return minilm().tokens(prompts, backend=self.backend)
 
     def encode_video(self, frames: np.ndarray) -> torch.Tensor:
         """uint8 frames [T, H, W, 3] (1 + 4k of them) -> normalized latents [1, C, T', h, w]."""
@@ -83,7 +89,9 @@ class WorldModel:
         if x.shape[3] % side or x.shape[4] % side:
             raise WFMInputError(f"condition clip is {x.shape[4]}x{x.shape[3]}: this model needs sides that are "
                                 f"multiples of {side} (it was trained at 64x64)")
-        return self.space.encode(x)
+        if self.backend == "torch":
+            return self.space.encode(x)
+        return self.space.normalized(engine(f"{self.space.name}.encode", self.backend)(x))
 
     def decode(self, latents: torch.Tensor) -> np.ndarray:
         """Normalized latents [B, C, T, h, w] -> uint8 frames [B, T', H, W, 3]."""
@@ -135,7 +143,8 @@ class WorldModel:
         sigmas = karras_sigmas(settings.steps, settings.sigma_min, settings.sigma_max)
         generator = torch.Generator().manual_seed(settings.seed)
         noise = torch.randn(shape, generator=generator)
-        with torch.random.fork_rng(), torch.autocast("cpu", dtype=torch.bfloat16):
+        # fp32: bf16 autocast ran the DiT 3-4x slower on CPUs without native bf16 (AVX2 only)
+        with torch.random.fork_rng():
             torch.manual_seed(settings.seed)  # the given frames' augmentation noise
             return sample(guided(self.denoiser, cond, negative, settings.guidance), noise, sigmas,
                           settings.method, progress)

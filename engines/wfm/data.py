@@ -54,7 +54,11 @@ class LatentSpace:
     @torch.no_grad()
     def encode(self, video: torch.Tensor) -> torch.Tensor:
         """[B, 3, T, H, W] in [-1, 1] -> normalized latents [B, C, T', h, w]."""
-        return (self.model.encode(video) - self.mean) / self.std * self.sigma_data
+        return self.normalized(self.model.encode(video))
+
+    def normalized(self, latents: torch.Tensor) -> torch.Tensor:
+        """The tokenizer's own latents -> what the world model sees."""
+        return (latents - self.mean) / self.std * self.sigma_data
 
     def raw(self, latents: torch.Tensor) -> torch.Tensor:
         """Normalized latents -> the tokenizer's own latents (what the Decode node takes)."""

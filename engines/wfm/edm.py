@@ -37,12 +37,13 @@ class Condition:
 
 
 class Denoiser(nn.Module):
-    """D(x; σ) = c_skip·x + c_out·F(c_in·x; c_noise), with σ_data the latents' scale."""
+    """D(x; σ) = c_skip·x + c_out·F(c_in·x; c_noise), with σ_data the latents' scale.
+    ``net`` is the DiT, or an engine running its export (engines.runtime)."""
 
-    def __init__(self, net: DiT) -> None:
+    def __init__(self, net: DiT | Callable[..., torch.Tensor], sigma_data: float | None = None) -> None:
         super().__init__()
         self.net = net
-        self.sigma_data = net.cfg.sigma_data
+        self.sigma_data = sigma_data if sigma_data is not None else net.cfg.sigma_data  # type: ignore[union-attr]
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, cond: Condition) -> torch.Tensor:
         sd = self.sigma_data

@@ -9,6 +9,7 @@ from ..context import Context
 from ..errors import Blocked, NodeError
 from ..schema import Input, Output, node
 from ..types import ASSET, BOOL, FLOAT, INT, PROMPT, STRING, VERDICT, VIDEO, Prompt, Verdict, Video
+from .backend import backend_input, engine_errors
 
 
 @node(
@@ -21,6 +22,7 @@ from ..types import ASSET, BOOL, FLOAT, INT, PROMPT, STRING, VERDICT, VIDEO, Pro
         Input("block_list", ASSET, doc="extra blocked words, one a line ([category] headers)", optional=True),
         Input("allow_list", ASSET, doc="extra allowed phrases, one a line", optional=True),
         Input("block", BOOL, True, "stop the nodes that need the prompt when it is unsafe"),
+        backend_input(),
     ],
     outputs=[
         Output("prompt", PROMPT, "the prompt, when it passed (or when block is off)"),
@@ -29,18 +31,17 @@ from ..types import ASSET, BOOL, FLOAT, INT, PROMPT, STRING, VERDICT, VIDEO, Pro
 )
 def PromptGuard(
     ctx: Context, text: str, blocklist: bool, classifier: bool, threshold: float,
-    block_list: Path | None, allow_list: Path | None, block: bool,
+    block_list: Path | None, allow_list: Path | None, block: bool, backend: str,
 ) -> dict[str, Any]:
     """Check a prompt: blocklist (folded, lemmatized, fuzzy) then a MiniLM classifier."""
     from worldgraph.engines.guard.blocklist import ListError
     from worldgraph.engines.guard.prompt import guard_for
-    from worldgraph.engines.tokenizer.checkpoint import CheckpointError
 
     try:
         guard = guard_for(blocklist, classifier, threshold,
-                          tuple(p for p in [block_list] if p), tuple(p for p in [allow_list] if p))
+                          tuple(p for p in [block_list] if p), tuple(p for p in [allow_list] if p), backend)
         result = guard.check(text)
-    except (ListError, CheckpointError) as e:
+    except (ListError, *engine_errors()) as e:
         raise NodeError(str(e)) from None
     if not result.safe and block:
         raise Blocked(result.reason)

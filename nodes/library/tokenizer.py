@@ -8,6 +8,7 @@ from ..context import Context
 from ..errors import NodeError
 from ..schema import Input, Output, node
 from ..types import BOOL, ENUM, LATENT, VIDEO, Latent, Video
+from .backend import backend_input, engine_errors, part_engine
 
 MODELS = ("cv4x8x8", "dv4x8x8")
 
@@ -27,31 +28,32 @@ def _tokenizer(name: str) -> Any:
         Input("video", VIDEO, doc="1 + 4k frames, sides multiples of 8"),
         Input("model", ENUM, "cv4x8x8", "continuous (cv) or discrete (dv) tokenizer", choices=MODELS),
         Input("pad", BOOL, False, "repeat the last frame up to the next 1 + 4k count instead of failing"),
+        backend_input(),
     ],
     outputs=[Output("latent", LATENT, "latents (cv) or quantized codes (dv), 4x8x8 smaller")],
 )
-def Encode(ctx: Context, video: Video, model: str, pad: bool) -> dict[str, Latent]:
+def Encode(ctx: Context, video: Video, model: str, pad: bool, backend: str) -> dict[str, Latent]:
     """Encode a clip into the tokenizer's latent space (the first frame on its own)."""
-    import torch
-
     from worldgraph.engines.tokenizer.api import TokenizerInputError, frames_to_input
 
-    tokenizer = _tokenizer(model)
+    _tokenizer(model)
     try:
         x = frames_to_input(video.frames, pad)
     except TokenizerInputError as e:
         raise NodeError(str(e)) from None
-    with torch.no_grad():
-        z = tokenizer.encode(x)[0].numpy()
+    try:
+        z = part_engine(f"{model}.encode", backend)(x)[0].numpy()
+    except engine_errors() as e:
+        raise NodeError(str(e)) from None
     return {"latent": Latent(z, model, video.frames.shape[0], video.fps)}
 
 
 @node(
     "worldgraph.tokenizer.Decode",
-    inputs=[Input("latent", LATENT, doc="from Encode (or a world model)")],
+    inputs=[Input("latent", LATENT, doc="from Encode (or a world model)"), backend_input()],
     outputs=[Output("video", VIDEO, "the reconstructed clip")],
 )
-def Decode(ctx: Context, latent: Latent) -> dict[str, Video]:
+def Decode(ctx: Context, latent: Latent, backend: str) -> dict[str, Video]:
     """Decode latents back into frames with the tokenizer that made them."""
     import torch
 
@@ -62,6 +64,8 @@ def Decode(ctx: Context, latent: Latent) -> dict[str, Video]:
     if z.shape[1] != tokenizer.cfg.code_channels:
         raise NodeError(f"latent has {z.shape[1]} channels, {latent.tokenizer} decodes "
                         f"{tokenizer.cfg.code_channels}")
-    with torch.no_grad():
-        y = tokenizer.decode(z)
+    try:
+        y = part_engine(f"{latent.tokenizer}.decode", backend)(z)
+    except engine_errors() as e:
+        raise NodeError(str(e)) from None
     return {"video": Video(output_to_frames(y, latent.frames or None), latent.fps)}

@@ -10,6 +10,7 @@ from ..context import Context
 from ..errors import NodeError
 from ..schema import Input, Output, node
 from ..types import ENUM, FLOAT, INT, LATENT, PROMPT, STRING, VIDEO, Latent, Prompt, Video
+from .backend import backend_input, engine_errors
 
 
 def sampling_inputs(guidance: float) -> list[Input]:
@@ -24,26 +25,26 @@ def sampling_inputs(guidance: float) -> list[Input]:
         Input("seed", INT, -1, "noise seed; -1 derives one from the graph seed and this node", range=(-1, 2**31 - 1)),
         Input("sigma_max", FLOAT, 80.0, "noise level sampling starts from", range=(0.01, 1000)),
         Input("sampler", ENUM, "heun", "EDM Heun (2nd order) or Euler", choices=("heun", "euler")),
+        backend_input(),
     ]
 
 
-def _model() -> Any:
-    from worldgraph.engines.weights import CheckpointError
+def _model(backend: str) -> Any:
     from worldgraph.engines.wfm.api import load
 
     try:
-        return load()
-    except CheckpointError as e:
+        return load().on(backend)
+    except engine_errors() as e:
         raise NodeError(str(e)) from None
 
 
 def _generate(ctx: Context, prompt: Prompt, given_video: Video | None, frames: int, steps: int, guidance: float,
-              negative: str, seed: int, sigma_max: float, sampler: str) -> dict[str, Latent]:
+              negative: str, seed: int, sigma_max: float, sampler: str, backend: str) -> dict[str, Latent]:
     import torch
 
     from worldgraph.engines.wfm.api import Sampling, WFMInputError
 
-    model = _model()
+    model = _model(backend)
     settings = Sampling(steps=steps, guidance=guidance, seed=ctx.seed % 2**31 if seed < 0 else seed,
                         sigma_max=sigma_max, method=sampler, negative=negative)
     text = None
@@ -53,7 +54,7 @@ def _generate(ctx: Context, prompt: Prompt, given_video: Video | None, frames: i
     try:
         given = model.encode_video(given_video.frames) if given_video is not None else None
         z = model.generate([prompt.text], settings, given=given, frames=frames, progress=ctx.progress, text=text)
-    except WFMInputError as e:
+    except (WFMInputError, *engine_errors()) as e:
         raise NodeError(str(e)) from None
     values = model.space.raw(z)[0].numpy().astype(np.float32)
     fps = given_video.fps if given_video is not None else 16.0
@@ -62,14 +63,18 @@ def _generate(ctx: Context, prompt: Prompt, given_video: Video | None, frames: i
 
 @node(
     "worldgraph.wfm.TextEncode",
-    inputs=[Input("text", STRING, "", "what should happen, e.g. 'a red ball falls; the camera is still'")],
+    inputs=[Input("text", STRING, "", "what should happen, e.g. 'a red ball falls; the camera is still'"),
+            backend_input()],
     outputs=[Output("prompt", PROMPT, "the text with its MiniLM token embeddings")],
 )
-def TextEncode(ctx: Context, text: str) -> dict[str, Prompt]:
+def TextEncode(ctx: Context, text: str, backend: str) -> dict[str, Prompt]:
     """Encode a prompt once for the world-model nodes (MiniLM token embeddings)."""
     from worldgraph.engines.text import minilm
 
-    hidden, _ = minilm().tokens([text])
+    try:
+        hidden, _ = minilm().tokens([text], backend=backend)
+    except engine_errors() as e:
+        raise NodeError(str(e)) from None
     return {"prompt": Prompt(text, hidden[0].numpy())}
 
 
@@ -81,10 +86,10 @@ def TextEncode(ctx: Context, text: str) -> dict[str, Prompt]:
 )
 def Text2World(
     ctx: Context, prompt: Prompt, frames: int, steps: int, guidance: float, negative: str, seed: int,
-    sigma_max: float, sampler: str,
+    sigma_max: float, sampler: str, backend: str,
 ) -> dict[str, Latent]:
     """Generate a clip from text alone with the diffusion world model."""
-    return _generate(ctx, prompt, None, frames, steps, guidance, negative, seed, sigma_max, sampler)
+    return _generate(ctx, prompt, None, frames, steps, guidance, negative, seed, sigma_max, sampler, backend)
 
 
 @node(
@@ -99,7 +104,7 @@ def Text2World(
 )
 def Video2World(
     ctx: Context, video: Video, prompt: Prompt, frames: int, steps: int, guidance: float, negative: str,
-    seed: int, sigma_max: float, sampler: str,
+    seed: int, sigma_max: float, sampler: str, backend: str,
 ) -> dict[str, Latent]:
     """Continue a clip: the world model generates what happens after the given frames."""
-    return _generate(ctx, prompt, video, frames, steps, guidance, negative, seed, sigma_max, sampler)
+    return _generate(ctx, prompt, video, frames, steps, guidance, negative, seed, sigma_max, sampler, backend)
