@@ -12,15 +12,16 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
 import torch
 
 from ..export import onnx as exporter
-from ..export.parts import EngineInputError, Part, find
+from ..export.parts import EngineInputError, Part, find, parts
 from .backends import Engine, OrtEngine, TorchEngine, available_providers
-from .store import EngineCache, EngineError, EngineKey
+from .store import EngineCache, EngineError, EngineKey, problem
 
 __all__ = ["BACKENDS", "Engine", "EngineError", "EngineInputError", "Resolved", "engine", "key_for", "resolve"]
 
@@ -61,6 +62,10 @@ def resolve(backend: str = "auto", precision: str = "auto", provider: str = "aut
         provider = ""
     elif provider == "auto":
         provider = "cuda" if "cuda" in available_providers() else "cpu"
+    elif provider not in available_providers():
+        raise EngineError(f"ONNX Runtime here has no {provider} provider (it has "
+                          f"{', '.join(available_providers())}); for cuda and tensorrt install "
+                          f"'worldgraph[gpu]' on a machine with an NVIDIA GPU")
     if precision == "auto":
         precision = "fp16" if backend == "tensorrt" or provider == "tensorrt" else "fp32"
     allowed = {"torch": ("fp32",), "tensorrt": ("fp32", "fp16", "bf16")}.get(backend) or \
@@ -85,28 +90,39 @@ def key_for(part: Part, backend: str, precision: str, opset: int = exporter.OPSE
     return EngineKey(part.name, part.source()["sha256"], backend, stored, opset, profile, versions())
 
 
+def entry_state(entry: Path, record: dict[str, object]) -> str:
+    """ok, or why a cache entry would not be used (it is rebuilt on next use)."""
+    key = record.get("key")
+    if not isinstance(key, dict):
+        return "incomplete (no record)"
+    part = parts().get(str(key.get("part")))
+    if part is None:
+        return "for a model that is not installed"
+    current = key_for(part, str(key.get("backend")), str(key.get("precision")), int(key.get("opset") or 0))
+    if asdict(current) != key:
+        return "stale: built from another checkpoint, profile or version"
+    return problem(entry, current) or "ok"
+
+
 def onnx_entry(part: Part, precision: str, cache_dir: EngineCache,
                notice: Callable[[str], None] | None = None) -> Path:
-    """The cached ONNX file of ``part`` (fp32, or int8 quantized), exported when missing."""
-
-    def build(folder: Path) -> list[Path]:
-        files = exporter.export(part, folder / "model.onnx")
-        if precision != "int8":
-            return files
-        quantized = exporter.quantize_int8(folder / "model.onnx", folder / "model.int8.onnx")
-        for f in files:
-            f.unlink()
-        return quantized
-
-    entry = cache_dir.get(key_for(part, "onnx", precision), build, notice)
-    return entry / ("model.int8.onnx" if precision == "int8" else "model.onnx")
+    """The cached ONNX file of ``part`` (fp32, or int8 quantized from the fp32 one), exported
+    when missing."""
+    if precision == "int8":
+        fp32 = onnx_entry(part, "fp32", cache_dir, notice)
+        entry = cache_dir.get(key_for(part, "onnx", "int8"),
+                              lambda folder: exporter.quantize_int8(fp32, folder / "model.int8.onnx"), notice)
+        return entry / "model.int8.onnx"
+    entry = cache_dir.get(key_for(part, "onnx", "fp32"), lambda folder: exporter.export(part, folder / "model.onnx"),
+                          notice)
+    return entry / "model.onnx"
 
 
-def build(name: str, backend: str = "auto", precision: str = "auto", provider: str = "auto",
+def build(name: str | Part, backend: str = "auto", precision: str = "auto", provider: str = "auto",
           root: Path | None = None, notice: Callable[[str], None] | None = None) -> Engine:
     """A fresh engine for part ``name`` (building its files when the cache has none)."""
     backend, provider, precision = resolve(backend, precision, provider)
-    part = find(name)
+    part = find(name) if isinstance(name, str) else name
     if backend == "torch":
         return TorchEngine(part)
     store = EngineCache(root)

@@ -98,7 +98,7 @@ class EngineCache:
             why = problem(entry, key)
             if why is None:
                 return entry
-            if notice:
+            if notice is not None:
                 notice(f"rebuilding {entry.name}: {why}")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -107,7 +107,7 @@ class EngineCache:
             raise EngineError(f"cannot write the engine cache at {self.root} ({e.strerror or e}): set "
                               f"WORLDGRAPH_ENGINE_CACHE to a writable folder") from None
         try:
-            if notice:
+            if notice is not None:
                 notice(f"building {key.part} for {key.backend} {key.precision} (once; cached in {self.root})")
             files = build(staging)
             record = {"key": asdict(key), "files": {p.name: sha256(p) for p in files}}

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from worldgraph import __version__
+from worldgraph import __version__, engines_cli
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     guard.add_argument("--block-list", type=Path, action="append", default=[], help="extra blocked words file")
     guard.add_argument("--allow-list", type=Path, action="append", default=[], help="extra allowed phrases file")
     guard.add_argument("--json", action="store_true", help="JSON lines: prompt, verdict, stage, categories, reason")
+
+    engines_cli.add_parser(commands)
 
     nodes = commands.add_parser("nodes", help="list node types and their schemas")
     nodes.add_argument("ids", nargs="*", metavar="ID", help="only these node types")
@@ -513,4 +515,4 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "nodes": cmd_nodes, "verify": cmd_verify,
-            "train": cmd_train, "eval": cmd_eval, "guard": cmd_guard}
+            "train": cmd_train, "eval": cmd_eval, "guard": cmd_guard, "engines": engines_cli.cmd_engines}

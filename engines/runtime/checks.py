@@ -1,0 +1,79 @@
+"""Parity with the torch reference and speed, per part and backend: what
+``worldgraph engines verify`` / ``bench`` and benchmarks/engine_speed.py report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from ..export.parts import Part, parts
+from . import Engine, engine
+
+INT8_TOLERANCE = 0.1  # int8 trades accuracy for speed: verify reports it and allows this much
+
+
+def select(names: list[str]) -> list[Part]:
+    """Parts by name, a model name standing for all its parts; none named: every part."""
+    known = parts()
+    if not names:
+        return list(known.values())
+    chosen: list[Part] = []
+    for name in names:
+        found = [p for p in known.values() if p.name == name or p.name.startswith(name + ".")]
+        if not found:
+            raise KeyError(f"no model or part {name!r}; known: {', '.join(known)}")
+        chosen += [p for p in found if p not in chosen]
+    return chosen
+
+
+def verify(part: Part, backend: str, precision: str = "auto", provider: str = "auto") -> dict[str, Any]:
+    """Max abs difference to torch at batch 1 and 3 (usual sizes) and at the smallest
+    sizes, and whether it is within the part's tolerance."""
+    run, reference = engine(part.name, backend, precision, provider), engine(part.name, "torch")
+    worst = 0.0
+    cases = [{"batch": 1}, {"batch": 3}, {name: axis.min for name, axis in part.axes().items()}]
+    for i, sizes in enumerate(cases):
+        inputs = part.example(sizes, seed=i)
+        got, want = run(*inputs), reference(*inputs)
+        if got.shape != want.shape:
+            return {"part": part.name, "backend": run.backend, "precision": run.precision, "ok": False,
+                    "reason": f"output shape {list(got.shape)} differs from torch's {list(want.shape)} at {sizes}"}
+        worst = max(worst, float((got.float() - want.float()).abs().max()))
+    tolerance = INT8_TOLERANCE if run.precision == "int8" else part.tolerance
+    return {"part": part.name, "backend": run.backend, "precision": run.precision, "max_abs_diff": worst,
+            "tolerance": tolerance, "ok": worst <= tolerance}
+
+
+def time_call(f: Callable[[], object], repeat: int) -> float:
+    """Median seconds of ``repeat`` calls after one warm-up."""
+    f()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def calling(run: Engine, inputs: tuple[torch.Tensor, ...]) -> Callable[[], object]:
+    return lambda: run(*inputs)
+
+
+def bench(part: Part, backends: list[tuple[str, str]], batches: tuple[int, ...] = (1, 8),
+          repeat: int = 10) -> list[dict[str, Any]]:
+    """ms per call for each (backend, precision) at each batch size, and the speed-up over
+    torch eager measured in the same run."""
+    rows = []
+    for batch in batches:
+        inputs = part.example({"batch": batch})
+        base = time_call(calling(engine(part.name, "torch"), inputs), repeat)
+        for backend, precision in backends:
+            run = engine(part.name, backend, precision)
+            seconds = time_call(calling(run, inputs), repeat)
+            rows.append({"part": part.name, "batch": batch, "backend": run.backend, "precision": run.precision,
+                         "ms": round(seconds * 1e3, 2), "torch_ms": round(base * 1e3, 2),
+                         "speedup": round(base / seconds, 2)})
+    return rows
