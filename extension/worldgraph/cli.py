@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="set an input before running, e.g. --set /Edges/canny.preset=high (repeatable)",
     )
     run.add_argument("--seed", type=int, help="graph seed (default: the file's, else 0)")
+    run.add_argument("--backend", choices=("auto", "torch", "onnxruntime", "tensorrt"),
+                     help="run every model node on this backend (overrides the file)")
     run.add_argument("--json", action="store_true", help="JSON-lines events on stdout")
 
     validate = commands.add_parser("validate", help="check graphs without running them",
@@ -139,10 +141,13 @@ def _error(message: str, args: argparse.Namespace) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from worldgraph.nodes import CancelToken, Executor, GraphInvalid, load_graph, validate
+    from worldgraph.nodes.library.backend import use_backend
 
     from .views import JsonLines, PlainLines, RichProgress
 
     graph = load_graph(args.graph)
+    if args.backend:
+        use_backend(graph, args.backend)
     for assignment in args.sets:
         _apply_set(graph, assignment)
     problems = validate(graph)

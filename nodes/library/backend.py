@@ -16,6 +16,16 @@ def backend_input() -> Input:
                  "(engines are built once and cached), torch is the reference", choices=BACKENDS)
 
 
+def use_backend(graph: Any, backend: str) -> list[str]:
+    """Set the backend of every model node in ``graph``; returns their paths."""
+    changed = []
+    for node in graph.nodes.values():
+        if node.type_id in graph.registry and graph.registry.get(node.type_id).schema.input("backend"):
+            graph.set_value(node.path, "backend", backend)
+            changed.append(node.path)
+    return changed
+
+
 def part_engine(part: str, backend: str) -> Any:
     """The engine of ``part`` on ``backend``, its failures as node errors."""
     from worldgraph.engines.runtime import EngineError, engine
