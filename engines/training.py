@@ -1,13 +1,16 @@
-"""What every training loop shares: the learning-rate schedule, and a run's state
+"""What every training loop shares: the learning-rate schedule, bf16 autocast where it is
+fast, and a run's state
 (model + AdamW as safetensors, progress as JSON) saved every few minutes so a killed run
 resumes where it stopped."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,23 @@ import torch
 from torch import nn
 
 from .media.files import atomic_output
+
+
+@cache
+def native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX). Without it bf16
+    autocast is emulated: 3-4x slower for the DiT and 40x for the tokenizer's convolutions
+    (measured on an AVX2-only machine), so training stays fp32 there."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast() -> contextlib.AbstractContextManager[object]:
+    """bf16 autocast where the CPU has native bf16, fp32 otherwise."""
+    return torch.autocast("cpu", dtype=torch.bfloat16) if native_bf16() else contextlib.nullcontext()
 
 
 def scheduled_lr(base: float, step: int, warmup: int, decay_steps: int) -> float:

@@ -6,6 +6,8 @@ backend runs, shapes the ONNX export, and gives TensorRT its min/opt/max profile
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,7 +68,17 @@ class Part:
     outputs: tuple[str, ...]
     module: Callable[[], nn.Module]  # the fp32 torch reference, in eval mode
     source: Callable[[], dict[str, Any]]  # checkpoint sha256 and config: what the engine is built from
+    code: tuple[str, ...] = ()  # modules whose source defines the network (a change rebuilds engines)
     tolerance: float = 1e-3  # max abs difference to torch that verify accepts
+
+    def code_digest(self) -> str:
+        digest = hashlib.sha256()
+        for name in self.code:
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.origin is None:
+                raise KeyError(f"{self.name}: no module {name}")
+            digest.update(Path(spec.origin).read_bytes())
+        return digest.hexdigest()
 
     def axes(self) -> dict[str, Axis]:
         return {d.name: d for port in self.inputs for d in port.shape if isinstance(d, Axis)}
@@ -115,6 +127,8 @@ class Part:
 
 
 BATCH = Axis("batch", 1, 2, 64)
+PACKAGE = "worldgraph.engines"
+TOKENIZER_CODE = (f"{PACKAGE}.tokenizer.model", f"{PACKAGE}.tokenizer.haar", f"{PACKAGE}.export.parts")
 
 
 # ------------------------------------------------------------------------------ tokenizers
@@ -153,11 +167,11 @@ def tokenizer_parts(name: str) -> list[Part]:
     return [
         Part(f"{name}.encode", "frames in [-1, 1] -> latents (DV: normalized FSQ codes)",
              (Port("video", "float32", (BATCH, 3, frames, height, width)),), ("latent",),
-             lambda: TokenizerEncode(tokenizers.load(name)), source),
+             lambda: TokenizerEncode(tokenizers.load(name)), source, TOKENIZER_CODE),
         Part(f"{name}.decode", "latents -> frames in [-1, 1]",
              (Port("latent", "float32", (BATCH, channels, latent_frames, grid_h, grid_w),
                    "normal" if name.startswith("cv") else "uniform"),), ("video",),
-             lambda: TokenizerDecode(tokenizers.load(name)), source),
+             lambda: TokenizerDecode(tokenizers.load(name)), source, TOKENIZER_CODE),
     ]
 
 
@@ -182,7 +196,7 @@ def wfm_parts(name: str) -> list[Part]:
          Port("text", "float32", (BATCH, Axis("tokens", 1, 16, 128), cfg.get("text_dim", 384)), "normal"),
          Port("text_mask", "bool", (BATCH, Axis("tokens", 1, 16, 128)), "mask")),
         ("f",), lambda: api.load(name).net,
-        lambda: {"sha256": meta().get("sha256", ""), "config": cfg}, tolerance=2e-3,
+        lambda: {"sha256": meta().get("sha256", ""), "config": cfg}, (f"{PACKAGE}.wfm.model",), tolerance=2e-3,
     )]
 
 
@@ -227,9 +241,11 @@ def text_parts() -> list[Part]:
 
     return [
         Part("minilm.tokens", f"MiniLM token embeddings (the world models' text, up to {MAX_TOKENS} tokens)",
-             (ids, mask), ("hidden",), lambda: TokenEmbeddings(minilm().model), minilm_source),
+             (ids, mask), ("hidden",), lambda: TokenEmbeddings(minilm().model), minilm_source,
+             (f"{PACKAGE}.export.parts",)),
         Part("prompt_guard", "the prompt classifier: MiniLM, mean pooling and the head -> class probabilities",
-             (ids, mask), ("probabilities",), classifier.GuardNet, guard_source),
+             (ids, mask), ("probabilities",), classifier.GuardNet, guard_source,
+             (f"{PACKAGE}.guard.classifier", f"{PACKAGE}.text")),
     ]
 
 

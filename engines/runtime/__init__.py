@@ -16,8 +16,6 @@ from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
-import torch
-
 from ..export import onnx as exporter
 from ..export.parts import EngineInputError, Part, find, parts
 from .backends import Engine, OrtEngine, TorchEngine, available_providers
@@ -77,17 +75,24 @@ def resolve(backend: str = "auto", precision: str = "auto", provider: str = "aut
 
 
 def versions() -> str:
-    import onnx
-    import onnxruntime
+    from importlib.metadata import PackageNotFoundError, version
 
-    return f"torch {torch.__version__}, onnx {onnx.__version__}, onnxruntime {onnxruntime.__version__}"
+    def installed_version(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "none"
+
+    return ", ".join(f"{p} {installed_version(p)}" for p in ("torch", "onnx", "onnxscript", "onnxruntime",
+                                                              "onnxruntime-gpu", "transformers"))
 
 
 def key_for(part: Part, backend: str, precision: str, opset: int = exporter.OPSET) -> EngineKey:
     """The cache key of ``part``'s files for a backend family (onnx or tensorrt)."""
     profile = ";".join(f"{a.name}:{a.min}/{a.opt}/{a.max}/{a.step}/{a.offset}" for a in part.axes().values())
     stored = "int8" if precision == "int8" else "fp32" if backend == "onnx" else precision
-    return EngineKey(part.name, part.source()["sha256"], backend, stored, opset, profile, versions())
+    return EngineKey(part.name, part.source()["sha256"], backend, stored, opset, profile, part.code_digest(),
+                     versions())
 
 
 def entry_state(entry: Path, record: dict[str, object]) -> str:

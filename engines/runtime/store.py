@@ -37,6 +37,7 @@ class EngineKey:
     precision: str
     opset: int
     profile: str  # the part's axes: min/opt/max of every dynamic size
+    code: str  # sha256 of the source of the network's modules
     versions: str  # torch / onnx / runtime versions the files were made with
 
     def digest(self) -> str:

@@ -21,7 +21,7 @@ import torch
 
 from ..media.video import read_video
 from ..sim.dataset import read_manifest
-from ..training import RunProgress, load_state, scheduled_lr
+from ..training import RunProgress, autocast, load_state, scheduled_lr
 from .model import PRESETS, Tokenizer
 
 
@@ -155,7 +155,7 @@ def train(
             for group in opt.param_groups:
                 group["lr"] = recipe.decoder_lr if decoder_stage else lr
             t0 = time.time()
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with autocast():
                 if decoder_stage:
                     with torch.no_grad():
                         z = model.encode(x)

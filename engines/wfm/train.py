@@ -22,7 +22,7 @@ from torch import nn
 
 from .. import weights as files
 from ..text import minilm
-from ..training import RunProgress, load_state, scheduled_lr
+from ..training import RunProgress, autocast, load_state, scheduled_lr
 from .data import LatentSpace, build_cache, load_cache
 from .edm import Condition, Denoiser, Uncertainty, edm_loss
 from .model import PRESETS, DiT
@@ -149,7 +149,7 @@ def train(
                 group["lr"] = scheduled_lr(recipe.lr, progress.step, recipe.warmup, recipe.decay_steps)
             t0 = time.time()
             x0, cond = batches.sample(rng)
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with autocast():
                 loss = edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
             opt.zero_grad(set_to_none=True)
             loss.backward()
