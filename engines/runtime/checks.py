@@ -48,7 +48,8 @@ def verify(part: Part, backend: str, precision: str = "auto", provider: str = "a
 
 
 def time_call(f: Callable[[], object], repeat: int) -> float:
-    """Median seconds of ``repeat`` calls after one warm-up."""
+    """Median seconds of ``repeat`` calls after a warm-up. Backends are timed one after the
+    other, not interleaved: each one's idle threads would slow the call that follows."""
     f()
     times = []
     for _ in range(repeat):
@@ -67,11 +68,11 @@ def bench(part: Part, backends: list[tuple[str, str]], batches: tuple[int, ...] 
     """ms per call for each (backend, precision) at each batch size, and the speed-up over
     torch eager measured in the same run."""
     rows = []
+    runs = [engine(part.name, backend, precision) for backend, precision in backends]
     for batch in batches:
         inputs = part.example({"batch": batch})
         base = time_call(calling(engine(part.name, "torch"), inputs), repeat)
-        for backend, precision in backends:
-            run = engine(part.name, backend, precision)
+        for run in runs:
             seconds = time_call(calling(run, inputs), repeat)
             rows.append({"part": part.name, "batch": batch, "backend": run.backend, "precision": run.precision,
                          "ms": round(seconds * 1e3, 2), "torch_ms": round(base * 1e3, 2),
