@@ -47,6 +47,9 @@ class Recipe:
     decoder_from: int = 0
     decoder_lr: float = 1e-4
     motion_l2: float = 0.0
+    # Start from this shipped checkpoint and train its decoder only (the whole run is a
+    # decoder stage): a better decoder for the same latents, so world models stay valid.
+    init: str = ""
     checkpoint_seconds: float = 180.0
     seed: int = 0
 
@@ -54,6 +57,8 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     "cv4x8x8": Recipe("cv4x8x8", steps=19_631, decoder_from=16_631, motion_l2=20.0),
     "dv4x8x8": Recipe("dv4x8x8", steps=19_602, decoder_from=16_602, motion_l2=20.0),
+    "cv4x8x8-decoder": Recipe("cv4x8x8", steps=3_000, init="cv4x8x8", motion_l2=20.0),
+    "dv4x8x8-decoder": Recipe("dv4x8x8", steps=3_000, init="dv4x8x8", motion_l2=20.0),
     "tiny-cv": Recipe("tiny-cv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
                       checkpoint_seconds=0.0),
     "tiny-dv": Recipe("tiny-dv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
@@ -136,6 +141,11 @@ def train(
                             "settings": asdict(recipe), "losses": []}
     if checkpoint.with_suffix(".safetensors").exists():
         meta = load_state(checkpoint, model, opt)
+    elif recipe.init:
+        from . import checkpoint as shipped
+
+        model.load_state_dict(shipped.load(recipe.init).state_dict())
+        meta["init"] = recipe.init
     bank = ClipBank(data)
     if bank.frames < recipe.frames:
         raise ValueError(f"{data}: clips have {bank.frames} frames, the recipe needs {recipe.frames}")
@@ -145,7 +155,7 @@ def train(
     try:
         while run.step < total and time.time() < deadline:
             step = run.step
-            decoder_stage = 0 < recipe.decoder_from <= step
+            decoder_stage = bool(recipe.init) or 0 < recipe.decoder_from <= step
             model.encoder.requires_grad_(not decoder_stage)
             every = recipe.video_every if step < recipe.late_step else recipe.video_every_late
             video = decoder_stage or step % every == every - 1
@@ -183,11 +193,18 @@ def export_run(last: Path, data: Path) -> Path:
     recipe = RECIPES[state["recipe"]]
     model = Tokenizer(PRESETS[recipe.model])
     load_state(last, model, torch.optim.AdamW(model.parameters()))
-    sample = ClipBank(data, limit=32).sample(32, recipe.frames, np.random.default_rng(0))
-    mean, std = checkpoint.latent_statistics(model.eval(), sample)
+    extra: dict[str, Any] = {}
+    if recipe.init:  # the encoder did not train: the latents keep their statistics
+        init = checkpoint.load(recipe.init)
+        mean, std = init.latent_mean, init.latent_std
+        before = checkpoint.meta(recipe.init)
+        extra["init"] = {k: before.get(k) for k in ("recipe", "steps", "init", "sha256")}
+    else:
+        sample = ClipBank(data, limit=32).sample(32, recipe.frames, np.random.default_rng(0))
+        mean, std = checkpoint.latent_statistics(model.eval(), sample)
     model.latent_mean.copy_(mean)
     model.latent_std.copy_(std)
-    extra = {"recipe": state["recipe"], "steps": state["step"], "data": str(data),
+    extra |= {"recipe": state["recipe"], "steps": state["step"], "data": str(data),
              "train_minutes": round(state["seconds"] / 60, 1),
              "command": f"worldgraph train tokenizer --recipe {state['recipe']} --data {data}"}
     return checkpoint.export(model, recipe.model, extra)

@@ -96,6 +96,24 @@ def test_training_resumes_and_exports_a_checkpoint_that_loads(tiny_data, tmp_pat
         assert torch.allclose(loaded(x), model.eval()(x), atol=2e-2)  # fp16 storage
 
 
+def test_decoder_recipe_keeps_the_shipped_encoder_and_trains_the_decoder(tiny_data, tmp_path, monkeypatch):
+    from worldgraph.engines.tokenizer import train as trainer
+
+    start = random_model("tiny-dv")
+    shipped = checkpoint.export(start, "tiny-dv", {}, folder=tmp_path / "ckpt").with_suffix(".json")
+    recipe = trainer.Recipe("tiny-dv", steps=2, video_batch=1, frames=5, init=str(shipped), checkpoint_seconds=0.0)
+    monkeypatch.setitem(trainer.RECIPES, "tiny-dv-decoder", recipe)
+    run = tmp_path / "run"
+    train("tiny-dv-decoder", tiny_data, run)
+    after = Tokenizer(PRESETS["tiny-dv"])
+    load_state(run / "last", after, torch.optim.AdamW(after.parameters()))
+    before = checkpoint.load(str(shipped)).state_dict()
+    for key, value in after.state_dict().items():
+        if key.startswith("encoder.") or key.startswith("latent_"):
+            assert torch.equal(value, before[key]), key  # the latent space stays put
+    assert any(not torch.equal(v, before[k]) for k, v in after.state_dict().items() if k.startswith("decoder."))
+
+
 def test_checkpoint_errors_name_the_problem(tmp_path):
     model = random_model("tiny-dv")
     weights = checkpoint.export(model, "tiny-dv", {}, folder=tmp_path)
