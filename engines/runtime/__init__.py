@@ -2,8 +2,8 @@
 
 Backends: ``torch`` (the fp32 reference), ``onnxruntime`` (CPU, CUDA or TensorRT
 execution providers), ``tensorrt`` (native engines). ``auto`` takes TensorRT where there
-is a GPU and it is installed, else ONNX Runtime (CUDA before CPU), else torch: ONNX
-Runtime measured faster than torch eager on every shipped part on CPU
+is a GPU and it is installed, else ONNX Runtime (CUDA before CPU), else torch: on CPU,
+ONNX Runtime measured faster than torch eager for every shipped part at batch 1 and 8
 (benchmarks/engine_speed.py). Built files live in the engine cache, built on first use.
 """
 

@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     guard.add_argument("--no-classifier", action="store_true")
     guard.add_argument("--block-list", type=Path, action="append", default=[], help="extra blocked words file")
     guard.add_argument("--allow-list", type=Path, action="append", default=[], help="extra allowed phrases file")
+    guard.add_argument("--backend", choices=("auto", "torch", "onnxruntime", "tensorrt"), default="auto",
+                       help="where the classifier runs (see worldgraph engines)")
     guard.add_argument("--json", action="store_true", help="JSON lines: prompt, verdict, stage, categories, reason")
 
     engines_cli.add_parser(commands)
@@ -387,6 +389,7 @@ def train_guard(args: argparse.Namespace) -> int:
 def cmd_guard(args: argparse.Namespace) -> int:
     from worldgraph.engines.guard.blocklist import ListError
     from worldgraph.engines.guard.prompt import guard_for
+    from worldgraph.engines.runtime import EngineError
     from worldgraph.engines.tokenizer.checkpoint import CheckpointError
     from worldgraph.nodes import WorldgraphError
 
@@ -406,9 +409,9 @@ def cmd_guard(args: argparse.Namespace) -> int:
         raise WorldgraphError(f"--threshold {args.threshold} is not within 0..1")
     try:
         guard = guard_for(not args.no_blocklist, not args.no_classifier, args.threshold,
-                          tuple(args.block_list), tuple(args.allow_list))
+                          tuple(args.block_list), tuple(args.allow_list), args.backend)
         results = [(p, guard.check(p)) for p in prompts]
-    except (ListError, CheckpointError) as e:
+    except (ListError, CheckpointError, EngineError) as e:
         raise WorldgraphError(str(e)) from None
     for prompt, r in results:
         if args.json:
