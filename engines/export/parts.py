@@ -134,22 +134,15 @@ TOKENIZER_CODE = (f"{PACKAGE}.tokenizer.model", f"{PACKAGE}.tokenizer.haar", f"{
 # ------------------------------------------------------------------------------ tokenizers
 
 
-class TokenizerEncode(nn.Module):
-    def __init__(self, tokenizer: Any) -> None:
+class TokenizerHalf(nn.Module):
+    """A tokenizer's ``encode`` or ``decode`` as a module of its own."""
+
+    def __init__(self, tokenizer: Any, method: str) -> None:
         super().__init__()
-        self.tokenizer = tokenizer
+        self.tokenizer, self.method = tokenizer, method
 
-    def forward(self, video: torch.Tensor) -> torch.Tensor:
-        return self.tokenizer.encode(video)
-
-
-class TokenizerDecode(nn.Module):
-    def __init__(self, tokenizer: Any) -> None:
-        super().__init__()
-        self.tokenizer = tokenizer
-
-    def forward(self, latent: torch.Tensor) -> torch.Tensor:
-        return self.tokenizer.decode(latent)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return getattr(self.tokenizer, self.method)(x)
 
 
 def tokenizer_parts(name: str) -> list[Part]:
@@ -167,11 +160,11 @@ def tokenizer_parts(name: str) -> list[Part]:
     return [
         Part(f"{name}.encode", "frames in [-1, 1] -> latents (DV: normalized FSQ codes)",
              (Port("video", "float32", (BATCH, 3, frames, height, width)),), ("latent",),
-             lambda: TokenizerEncode(tokenizers.load(name)), source, TOKENIZER_CODE),
+             lambda: TokenizerHalf(tokenizers.load(name), "encode"), source, TOKENIZER_CODE),
         Part(f"{name}.decode", "latents -> frames in [-1, 1]",
              (Port("latent", "float32", (BATCH, channels, latent_frames, grid_h, grid_w),
                    "normal" if name.startswith("cv") else "uniform"),), ("video",),
-             lambda: TokenizerDecode(tokenizers.load(name)), source, TOKENIZER_CODE),
+             lambda: TokenizerHalf(tokenizers.load(name), "decode"), source, TOKENIZER_CODE),
     ]
 
 

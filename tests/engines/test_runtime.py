@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from worldgraph.engines.export.parts import BATCH, Axis, EngineInputError, Part, Port, TokenizerEncode, find
+from worldgraph.engines.export.parts import BATCH, Axis, EngineInputError, Part, Port, TokenizerHalf, find
 from worldgraph.engines.runtime import EngineError, build, key_for, resolve
 from worldgraph.engines.runtime.backends import OrtEngine
 from worldgraph.engines.tokenizer.model import PRESETS, Tokenizer
@@ -20,7 +20,7 @@ def tiny_encoder() -> torch.nn.Module:
     with torch.no_grad():
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.05)
-    return TokenizerEncode(model.eval())
+    return TokenizerHalf(model.eval(), "encode")
 
 
 def tiny_part(sha: str = "a" * 64) -> Part:
