@@ -206,5 +206,6 @@ def export_run(last: Path, data: Path) -> Path:
     model.latent_std.copy_(std)
     extra |= {"recipe": state["recipe"], "steps": state["step"], "data": str(data),
              "train_minutes": round(state["seconds"] / 60, 1),
-             "command": f"worldgraph train tokenizer --recipe {state['recipe']} --data {data}"}
+             "command": f"worldgraph train tokenizer --recipe {state['recipe']} --data {data}"
+                        + (f" --steps {state['step']}" if state["step"] != recipe.steps else "")}
     return checkpoint.export(model, recipe.model, extra)
