@@ -11,6 +11,7 @@ import torch
 
 from ..export.parts import Part, parts
 from . import Engine, engine
+from .backends import OrtEngine
 
 INT8_TOLERANCE = 0.1  # int8 trades accuracy for speed: verify reports it and allows this much
 
@@ -63,18 +64,29 @@ def calling(run: Engine, inputs: tuple[torch.Tensor, ...]) -> Callable[[], objec
     return lambda: run(*inputs)
 
 
-def bench(part: Part, backends: list[tuple[str, str]], batches: tuple[int, ...] = (1, 8),
+Choice = tuple[str, str, str]  # backend, precision, provider
+
+
+def parse_choice(text: str) -> Choice:
+    """``backend[/provider][:precision]``, e.g. ``onnxruntime/cuda:fp32`` or ``tensorrt:fp16``."""
+    head, _, precision = text.partition(":")
+    backend, _, provider = head.partition("/")
+    return backend, precision or "auto", provider or "auto"
+
+
+def bench(part: Part, choices: list[Choice], batches: tuple[int, ...] = (1, 8),
           repeat: int = 10) -> list[dict[str, Any]]:
-    """ms per call for each (backend, precision) at each batch size, and the speed-up over
-    torch eager measured in the same run."""
+    """ms per call for each (backend, precision, provider) at each batch size, and the
+    speed-up over torch eager measured in the same run."""
     rows = []
-    runs = [engine(part.name, backend, precision) for backend, precision in backends]
+    runs = [engine(part.name, *choice) for choice in choices]
     for batch in batches:
         inputs = part.example({"batch": batch})
         base = time_call(calling(engine(part.name, "torch"), inputs), repeat)
         for run in runs:
             seconds = time_call(calling(run, inputs), repeat)
-            rows.append({"part": part.name, "batch": batch, "backend": run.backend, "precision": run.precision,
+            backend = f"{run.backend}/{run.provider}" if isinstance(run, OrtEngine) else run.backend
+            rows.append({"part": part.name, "batch": batch, "backend": backend, "precision": run.precision,
                          "ms": round(seconds * 1e3, 2), "torch_ms": round(base * 1e3, 2),
                          "speedup": round(base / seconds, 2)})
     return rows

@@ -84,7 +84,8 @@ def bench(chosen: list[Any], args: argparse.Namespace) -> int:
     from worldgraph.engines.runtime import checks
 
     for part in chosen:
-        for row in checks.bench(part, [(args.backend, args.precision)], tuple(args.batch), args.repeat):
+        for row in checks.bench(part, [(args.backend, args.precision, args.provider)], tuple(args.batch),
+                                args.repeat):
             emit(args, row, f"{row['part']:>18}  batch {row['batch']:>2}  {row['backend']} {row['precision']}: "
                             f"{row['ms']:8.2f} ms   torch eager {row['torch_ms']:8.2f} ms   "
                             f"x{row['speedup']:.2f}")
