@@ -5,6 +5,7 @@ out, inputs checked against the part first. ``torch`` runs the reference module;
 from __future__ import annotations
 
 import warnings
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider",
              "tensorrt": "TensorrtExecutionProvider"}
 
 
-class Engine:
+class Engine(ABC):
     """A part on one backend."""
 
     backend = ""
@@ -36,8 +37,9 @@ class Engine:
         with torch.no_grad():
             return self.run(inputs)
 
+    @abstractmethod
     def run(self, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
-        raise NotImplementedError
+        """Every output, for inputs already checked."""
 
     def __repr__(self) -> str:
         return f"<{self.backend} engine {self.part.name} {self.precision}>"
