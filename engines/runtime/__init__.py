@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..export import onnx as exporter
 from ..export.parts import EngineInputError, Part, find, parts
-from .backends import Engine, OrtEngine, TorchEngine, available_providers
+from .backends import Engine, OrtEngine, TorchEngine, available_providers, check_provider
 from .store import EngineCache, EngineError, EngineKey, problem
 
 __all__ = ["BACKENDS", "Engine", "EngineError", "EngineInputError", "Resolved", "engine", "key_for", "resolve"]
@@ -60,10 +60,8 @@ def resolve(backend: str = "auto", precision: str = "auto", provider: str = "aut
         provider = ""
     elif provider == "auto":
         provider = "cuda" if "cuda" in available_providers() else "cpu"
-    elif provider not in available_providers():
-        raise EngineError(f"ONNX Runtime here has no {provider} provider (it has "
-                          f"{', '.join(available_providers())}); for cuda and tensorrt install "
-                          f"'worldgraph[gpu]' on a machine with an NVIDIA GPU")
+    else:
+        check_provider(provider)
     if precision == "auto":
         precision = "fp16" if backend == "tensorrt" or provider == "tensorrt" else "fp32"
     allowed = {"torch": ("fp32",), "tensorrt": ("fp32", "fp16", "bf16")}.get(backend) or \

@@ -69,6 +69,13 @@ def available_providers() -> list[str]:
     return [short for short, full in PROVIDERS.items() if full in have]
 
 
+def check_provider(provider: str) -> None:
+    if provider not in available_providers():
+        raise EngineError(f"ONNX Runtime here has no {provider} provider (it has "
+                          f"{', '.join(available_providers())}); for cuda and tensorrt install "
+                          f"'worldgraph[gpu]' on a machine with an NVIDIA GPU")
+
+
 class OrtEngine(Engine):
     backend = "onnxruntime"
 
@@ -80,10 +87,7 @@ class OrtEngine(Engine):
         except ImportError:
             raise EngineError("the onnxruntime backend needs ONNX Runtime: pip install onnxruntime "
                               "(onnxruntime-gpu for CUDA: pip install 'worldgraph[gpu]')") from None
-        if provider not in available_providers():
-            raise EngineError(f"ONNX Runtime here has no {provider} provider (it has "
-                              f"{', '.join(available_providers())}); for cuda and tensorrt install "
-                              f"'worldgraph[gpu]' on a machine with an NVIDIA GPU")
+        check_provider(provider)
         self.provider = provider
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
