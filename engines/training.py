@@ -32,9 +32,25 @@ def native_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def autocast() -> contextlib.AbstractContextManager[object]:
-    """bf16 autocast where the CPU has native bf16, fp32 otherwise."""
-    return torch.autocast("cpu", dtype=torch.bfloat16) if native_bf16() else contextlib.nullcontext()
+def autocast(device: str = "cpu") -> contextlib.AbstractContextManager[object]:
+    """bf16 autocast on CUDA and on CPUs with native bf16, fp32 otherwise."""
+    kind = torch.device(device).type
+    if kind == "cuda" or (kind == "cpu" and native_bf16()):
+        return torch.autocast(kind, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def training_device(name: str) -> torch.device:
+    """``cpu`` or ``cuda[:N]``, checked before a run starts (not at its first step)."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"unknown device {name!r}; use cpu or cuda[:N]") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r}: this torch build sees no CUDA GPU")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {name!r}: training runs on cpu or cuda")
+    return device
 
 
 def scheduled_lr(base: float, step: int, warmup: int, decay_steps: int) -> float:
@@ -89,15 +105,15 @@ def save_state(path: Path, model: nn.Module, opt: torch.optim.Optimizer, meta: d
     """A training run: model and AdamW state as safetensors (no pickles), plus a JSON of progress."""
     from safetensors.torch import save_file
 
-    tensors = {f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     names = {id(p): n for n, p in model.named_parameters()}
     for group in opt.param_groups:
         for p in group["params"]:
             state = opt.state.get(p)
             if state:
-                tensors[f"adam.m.{names[id(p)]}"] = state["exp_avg"].contiguous()
-                tensors[f"adam.v.{names[id(p)]}"] = state["exp_avg_sq"].contiguous()
-                tensors[f"adam.step.{names[id(p)]}"] = torch.as_tensor(state["step"]).reshape(1).float()
+                tensors[f"adam.m.{names[id(p)]}"] = state["exp_avg"].cpu().contiguous()
+                tensors[f"adam.v.{names[id(p)]}"] = state["exp_avg_sq"].cpu().contiguous()
+                tensors[f"adam.step.{names[id(p)]}"] = torch.as_tensor(state["step"]).reshape(1).float().cpu()
     with atomic_output(path.with_suffix(".safetensors")) as tmp:
         save_file(tensors, str(tmp))
     with atomic_output(path.with_suffix(".json")) as tmp:
@@ -105,9 +121,13 @@ def save_state(path: Path, model: nn.Module, opt: torch.optim.Optimizer, meta: d
 
 
 def load_state(path: Path, model: nn.Module, opt: torch.optim.Optimizer) -> dict[str, Any]:
+    """Restore a run saved by ``save_state`` onto the device ``model`` lives on."""
     from safetensors.torch import load_file
 
-    tensors = load_file(str(path.with_suffix(".safetensors")))
+    device = next(model.parameters()).device
+    # AdamW keeps its step counts on the CPU (unless capturable), whatever the device
+    tensors = {k: v if k.startswith("adam.step.") else v.to(device)
+               for k, v in load_file(str(path.with_suffix(".safetensors"))).items()}
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     params = dict(model.named_parameters())
     for name, p in params.items():

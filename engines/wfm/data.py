@@ -1,5 +1,7 @@
 """Training data for the world model: a scene dataset's clips encoded once by the frozen
-tokenizer, with their captions' MiniLM token embeddings, cached in one safetensors file.
+tokenizer, with their captions' MiniLM token embeddings and the empty prompt's (what
+classifier-free guidance drops a caption to), cached in one safetensors file, so training
+needs neither the tokenizer's decoder nor the text encoder.
 
 Diffusion trains on normalized latents (z − mean) / std · σ_data, with the per-channel
 statistics the tokenizer checkpoint ships. Windows of 17 frames start at frame 0 and, for
@@ -111,12 +113,14 @@ def build_cache(
             progress(i + 1, len(records))
     if not latents:
         raise ValueError(f"{data}: no clip has {window} frames")
-    text, mask = minilm().tokens(captions)
+    text, mask = minilm().tokens([*captions, ""])
     tensors = {
         "latents": torch.stack(latents).contiguous(),
         "caption_ids": torch.tensor(caption_ids, dtype=torch.int32),
-        "text": text.half().contiguous(),
-        "text_mask": mask.contiguous(),
+        "text": text[:-1].half().contiguous(),
+        "text_mask": mask[:-1].contiguous(),
+        "null_text": text[-1:].half().contiguous(),
+        "null_mask": mask[-1:].contiguous(),
     }
     with atomic_output(out) as tmp:
         save_file(tensors, str(tmp), metadata={"data": str(data), "tokenizer": space.name,
@@ -132,4 +136,7 @@ def load_cache(path: Path, space: LatentSpace) -> dict[str, Any]:
         meta = f.metadata()
         if meta.get("latent_fingerprint") != space.fingerprint:
             raise ValueError(f"{path}: made with another tokenizer checkpoint; delete it to re-encode")
+        if "null_text" not in f.keys():  # noqa: SIM118
+            raise ValueError(f"{path}: made by an older worldgraph (no empty-prompt embedding); "
+                             "delete it to re-encode")
         return {k: f.get_tensor(k) for k in f.keys()} | {"meta": meta}  # noqa: SIM118 (safe_open is not iterable)

@@ -56,7 +56,7 @@ class Denoiser(nn.Module):
         net_in = c_in * x
         mask = torch.zeros_like(x[:, :1]) if cond.mask is None else cond.mask.expand_as(x[:, :1]).float()
         if cond.latents is not None and cond.mask is not None:
-            aug = torch.as_tensor(cond.sigma_aug, dtype=torch.float32).reshape(-1, 1, 1, 1, 1)
+            aug = torch.as_tensor(cond.sigma_aug, dtype=torch.float32, device=x.device).reshape(-1, 1, 1, 1, 1)
             given = (cond.latents.float() + aug * torch.randn_like(x)) / (aug**2 + sd**2).sqrt()
             net_in = mask * given + (1 - mask) * net_in
         f = self.net(torch.cat([net_in, mask], dim=1), c_noise, cond.text, cond.text_mask).float()
@@ -93,7 +93,7 @@ def edm_loss(
     """L = λ(σ)·‖D(x₀ + n; σ) − x₀‖²·e^(−u(σ)) + u(σ), λ(σ) = (σ² + σ_d²)/(σ·σ_d)², ln σ ~ N(P_mean, P_std²),
     averaged over the frames that are not given."""
     b = x0.shape[0]
-    sigma = torch.exp(torch.randn(b) * p_std + p_mean)
+    sigma = torch.exp(torch.randn(b, device=x0.device) * p_std + p_mean)
     noisy = x0 + sigma.reshape(-1, 1, 1, 1, 1) * torch.randn_like(x0)
     denoised = denoiser(noisy, sigma, cond)
     free = torch.ones_like(x0[:, :1]) if cond.mask is None else 1 - cond.mask.expand_as(x0[:, :1]).float()

@@ -59,9 +59,11 @@ def compare(pred: np.ndarray, truth: np.ndarray, given_frames: int) -> dict[str,
 
 def retake(clip: Path, record: dict[str, Any], jitter: float) -> np.ndarray | None:
     """The clip's scene simulated again with its bodies' starts moved by ~``jitter`` metres
-    (real style, uint8 [T, H, W, 3]); None when the scene cannot be rebuilt exactly."""
+    (real style, uint8 [T, H, W, 3]); None when the scene cannot be rebuilt exactly or the
+    moved bodies make the simulation diverge (a body nudged into another one)."""
     from ..sim.pipeline import ClipSettings, make_clip
     from ..sim.randomize import RandomizeConfig, random_scene
+    from ..sim.simulate import SimulationDiverged
 
     meta = json.loads((clip / "metadata.json").read_text())
     if meta.get("scene") != "randomized":
@@ -70,7 +72,10 @@ def retake(clip: Path, record: dict[str, Any], jitter: float) -> np.ndarray | No
     settings = ClipSettings(**values)
     with tempfile.TemporaryDirectory() as work:
         source = random_scene(Path(work) / "source.usda", int(meta["seed"]), RandomizeConfig())
-        made = make_clip(source, replace(settings, styles=("real",)), int(meta["seed"]), jitter=jitter)
+        try:
+            made = make_clip(source, replace(settings, styles=("real",)), int(meta["seed"]), jitter=jitter)
+        except SimulationDiverged:
+            return None
     if [b.path for b in made.scene.bodies] != [b["path"] for b in meta["bodies"]]:
         return None  # made with another randomization config than the default
     return made.render.rgb["real"]

@@ -88,7 +88,7 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 def timestep_features(c_noise: torch.Tensor, dim: int = 256) -> torch.Tensor:
     """Sinusoidal features [B, dim] of the scalar noise level."""
     half = dim // 2
-    freqs = torch.exp(-math.log(10_000.0) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(10_000.0) * torch.arange(half, dtype=torch.float32, device=c_noise.device) / half)
     args = c_noise.float()[:, None] * 1000 * freqs[None]
     return torch.cat([args.cos(), args.sin()], dim=-1)
 
@@ -223,7 +223,8 @@ class DiT(nn.Module):
         emb = self.time(timestep_features(c_noise).to(tokens.dtype))
         shared = self.shared(emb)
         text = self.text_norm(text)
-        rope = rope_3d(t, gh, gw, self.cfg.head_dim)
+        cos, sin = rope_3d(t, gh, gw, self.cfg.head_dim)
+        rope = cos.to(tokens.device), sin.to(tokens.device)
         for block in self.blocks:
             tokens = block(tokens, emb, shared, text, text_mask, rope)
         shift, scale = self.final_mod(emb).unsqueeze(1).chunk(2, dim=-1)

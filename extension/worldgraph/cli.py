@@ -64,13 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
     train.add_argument("what", choices=["tokenizer", "wfm", "guard"])
-    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8; wfm: wfm-cv4x8x8")
+    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder); wfm: wfm-cv4x8x8 (-gpu)")
     train.add_argument("--data", type=Path,
                        help="tokenizer: a dataset folder; guard: a prompts .jsonl (default: the shipped set)")
     train.add_argument("--run", type=Path, help="checkpoint folder (default: runs/<recipe>)")
     train.add_argument("--steps", type=int, help="train to this many steps (default: the recipe's)")
     train.add_argument("--minutes", type=float, help="stop after this long (resume later)")
     train.add_argument("--threads", type=int, default=0, help="torch threads (default: all)")
+    train.add_argument("--device", default="cpu", help="wfm: cpu or cuda[:N] (default: cpu)")
     train.add_argument("--no-export", action="store_true",
                        help="do not write the shipped checkpoint when training ends")
 
@@ -359,7 +360,12 @@ def cmd_train(args: argparse.Namespace) -> int:
                 logged[0] = time.time()
                 print(f"{args.recipe}: encoding clips {done}/{total}", file=sys.stderr, flush=True)
 
-        train = partial(trainer.train, encoding=encoding) if args.what == "wfm" else trainer.train
+        if args.what == "wfm":
+            train = partial(trainer.train, encoding=encoding, device=args.device)
+        elif args.device != "cpu":
+            raise WorldgraphError(f"train {args.what} runs on the CPU only (--device {args.device})")
+        else:
+            train = trainer.train
         try:
             last = train(args.recipe, args.data, run_dir, steps=args.steps, minutes=args.minutes,
                          threads=args.threads, report=report)

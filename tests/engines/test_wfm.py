@@ -12,6 +12,7 @@ from worldgraph.engines.sim.pipeline import ClipSettings
 from worldgraph.engines.sim.randomize import RandomizeConfig
 from worldgraph.engines.weights import CheckpointError
 from worldgraph.engines.wfm import api, colours, edm
+from worldgraph.engines.wfm.data import LatentSpace, build_cache, load_cache
 from worldgraph.engines.wfm.evaluate import compare, evaluate, score
 from worldgraph.engines.wfm.model import PRESETS, DiT, WFMConfig, apply_rope, rope_3d
 from worldgraph.engines.wfm.train import export_run, train
@@ -237,3 +238,45 @@ def test_an_interrupted_run_keeps_its_last_steps(clips, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         train("tiny-wfm", clips, tmp_path, steps=4, report=stop_at_two)
     assert json.loads((tmp_path / "last.json").read_text())["step"] == 2  # saved on the way out
+
+
+def test_the_latent_cache_holds_the_empty_prompt_and_older_caches_are_refused(clips, tmp_path):
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from worldgraph.engines.text import minilm
+
+    space = LatentSpace("cv4x8x8")
+    cache = load_cache(build_cache(clips, space, tmp_path / "latents.safetensors"), space)
+    null, null_mask = minilm().tokens([""])
+    n = int(null_mask.sum())
+    assert cache["null_mask"].shape == cache["text_mask"][:1].shape and int(cache["null_mask"].sum()) == n
+    assert torch.allclose(cache["null_text"][0, :n].float(), null[0, :n], atol=1e-2)  # fp16 in the cache
+    with safe_open(str(tmp_path / "latents.safetensors"), "pt") as f:
+        meta, old = f.metadata(), {k: f.get_tensor(k) for k in f.keys() if not k.startswith("null_")}  # noqa: SIM118
+    save_file(old, str(tmp_path / "old.safetensors"), metadata=meta)
+    with pytest.raises(ValueError, match=r"old\.safetensors: made by an older worldgraph.*delete it"):
+        load_cache(tmp_path / "old.safetensors", space)
+
+
+@pytest.mark.parametrize(("device", "message"), [
+    ("tpu", "unknown device 'tpu'; use cpu or cuda"),
+    ("meta", "device 'meta': training runs on cpu or cuda"),
+    pytest.param("cuda", "device 'cuda': this torch build sees no CUDA GPU",
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is there")),
+])
+def test_a_training_device_is_checked_before_anything_is_encoded(clips, tmp_path, device, message):
+    with pytest.raises(ValueError, match=message):
+        train("tiny-wfm", clips, tmp_path, steps=1, device=device)
+    assert not (tmp_path / "latents.safetensors").exists()
+
+
+def test_a_retake_that_diverges_is_left_out_not_fatal(tmp_path):
+    # a real clip (held-out seed 555, clip 57) whose capsule, nudged 2 mm, blows up in MuJoCo
+    from pathlib import Path
+
+    from worldgraph.engines.wfm.evaluate import retake
+
+    (tmp_path / "metadata.json").write_text((Path(__file__).parent / "data" / "retake_diverges.json").read_text())
+    assert retake(tmp_path, {}, 0.002) is None
+    assert retake(tmp_path, {}, 0.0) is not None  # the recorded scene itself simulates fine
