@@ -101,6 +101,30 @@ class RunProgress:
         return self.checkpoint
 
 
+def optimize(
+    progress: RunProgress,
+    opt: torch.optim.Optimizer,
+    loss_fn: Callable[[], torch.Tensor],
+    lr: Callable[[int], float],
+    after_step: Callable[[int], None],
+    deadline: float = math.inf,
+) -> None:
+    """AdamW steps until the run's total or ``deadline``: loss, backward, gradients clipped
+    to norm 1, step, then ``after_step`` (an EMA update, say); the run saves itself."""
+    params = [p for group in opt.param_groups for p in group["params"]]
+    while progress.step < progress.total and time.time() < deadline:
+        for group in opt.param_groups:
+            group["lr"] = lr(progress.step)
+        t0 = time.time()
+        loss = loss_fn()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        after_step(progress.step)
+        progress.record(loss.item(), time.time() - t0)
+
+
 def save_state(path: Path, model: nn.Module, opt: torch.optim.Optimizer, meta: dict[str, Any]) -> None:
     """A training run: model and AdamW state as safetensors (no pickles), plus a JSON of progress."""
     from safetensors.torch import save_file

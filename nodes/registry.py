@@ -28,6 +28,7 @@ BUILTIN_FAMILIES = (
     "worldgraph.nodes.library.tokenizer",
     "worldgraph.nodes.library.guard",
     "worldgraph.nodes.library.wfm",
+    "worldgraph.nodes.library.transfer",
 )
 
 

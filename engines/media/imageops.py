@@ -79,6 +79,14 @@ def depth_to_grey(metres: np.ndarray) -> np.ndarray:
     return np.where(valid, scaled, 0).astype(np.uint8)
 
 
+def segmentation_colours(ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """uint8 [T, H, W, 3]: a random colour per instance id, background (0) black, as
+    Cosmos-Transfer1 colours its masks (the colours mean nothing, the regions do)."""
+    palette = rng.integers(40, 256, (int(ids.max()) + 1, 3), dtype=np.uint8)
+    palette[0] = 0
+    return palette[ids]
+
+
 def contact_sheet(
     frames: np.ndarray, columns: int = 0, max_frames: int = 16, labels: bool = True
 ) -> np.ndarray:

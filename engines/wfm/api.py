@@ -108,10 +108,14 @@ class WorldModel:
         grid: tuple[int, int] = (8, 8),
         progress: Callable[[int, int], None] | None = None,
         text: tuple[torch.Tensor, torch.Tensor] | None = None,
+        denoiser: Denoiser | None = None,
+        start: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Normalized latents [B, C, T', h, w] of ``frames`` frames for each prompt; with
         ``given`` [B or 1, C, Tg, h, w] the first Tg latent frames are those (Video2World).
-        ``text``: the prompts' token embeddings and mask when already encoded."""
+        ``text``: the prompts' token embeddings and mask when already encoded. ``denoiser``
+        replaces the model's own (a ControlNet-steered one, say); ``start`` [B or 1, C, T', h, w]
+        is noised to σ_max instead of starting from pure noise (structure-preserving edits)."""
         settings.check(prompts)
         if (frames - 1) % TEMPORAL or frames < 1:
             raise WFMInputError(f"{frames} frames: generate 1 + 4k frames (5, 9, 13, 17, ...)")
@@ -143,10 +147,14 @@ class WorldModel:
         sigmas = karras_sigmas(settings.steps, settings.sigma_min, settings.sigma_max)
         generator = torch.Generator().manual_seed(settings.seed)
         noise = torch.randn(shape, generator=generator)
+        if start is not None:
+            if start.shape[1:] != shape[1:]:
+                raise WFMInputError(f"the start latents are {tuple(start.shape[1:])}, the clip is {shape[1:]}")
+            noise = noise + start / settings.sigma_max  # the sampler scales noise by σ_max
         # fp32: bf16 autocast ran the DiT 3-4x slower on CPUs without native bf16 (AVX2 only)
         with torch.random.fork_rng():
             torch.manual_seed(settings.seed)  # the given frames' augmentation noise
-            return sample(guided(self.denoiser, cond, negative, settings.guidance), noise, sigmas,
+            return sample(guided(denoiser or self.denoiser, cond, negative, settings.guidance), noise, sigmas,
                           settings.method, progress)
 
 

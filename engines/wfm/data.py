@@ -118,9 +118,9 @@ def build_cache(
         "latents": torch.stack(latents).contiguous(),
         "caption_ids": torch.tensor(caption_ids, dtype=torch.int32),
         "text": text[:-1].half().contiguous(),
-        "text_mask": mask[:-1].contiguous(),
+        "text_mask": mask[:-1].clone(),
         "null_text": text[-1:].half().contiguous(),
-        "null_mask": mask[-1:].contiguous(),
+        "null_mask": mask[-1:].clone(),
     }
     with atomic_output(out) as tmp:
         save_file(tensors, str(tmp), metadata={"data": str(data), "tokenizer": space.name,

@@ -14,7 +14,7 @@ residual stream and predicts zero.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -184,6 +184,18 @@ class Block(nn.Module):
         return x
 
 
+@dataclass
+class Embedded:
+    """What every block takes besides the tokens: the noise embedding, AdaLN-LoRA's shared
+    term, the normalized text, the RoPE angles, and the latent grid (t, h, w)."""
+
+    emb: torch.Tensor
+    shared: torch.Tensor
+    text: torch.Tensor
+    rope: tuple[torch.Tensor, torch.Tensor]
+    grid: tuple[int, int, int]
+
+
 class DiT(nn.Module):
     """The raw network F(c_in·x, c_noise, text) of the EDM denoiser."""
 
@@ -213,22 +225,43 @@ class DiT(nn.Module):
     ) -> torch.Tensor:
         """x [B, C+1, T, h, w] (scaled latents + condition mask), c_noise [B],
         text [B, L, text_dim], text_mask [B, L] -> [B, C, T, h, w]."""
-        b, c1, t, h, w = x.shape
+        tokens, ctx = self.embed(x, c_noise, text, text_mask)
+        return self.unpatch(self.run_blocks(tokens, ctx, text_mask), ctx)
+
+    def run_blocks(self, tokens: torch.Tensor, ctx: Embedded, text_mask: torch.Tensor,
+                   residuals: Sequence[torch.Tensor] = ()) -> torch.Tensor:
+        """The blocks; ``residuals`` [B, N, D] (ControlNets') are added to the first blocks' outputs."""
+        for i, block in enumerate(self.blocks):
+            tokens = block(tokens, ctx.emb, ctx.shared, ctx.text, text_mask, ctx.rope)
+            if i < len(residuals):
+                tokens = tokens + residuals[i]
+        return tokens
+
+    def patchify(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, C, T, h, w] -> patches [B, T*h/p*w/p, C*p*p] in (t, h, w) raster order."""
+        b, c, t, h, w = x.shape
         p = self.cfg.patch
         if h % p or w % p:
             raise ValueError(f"latent grid {h}x{w} is not divisible by the patch size {p}")
-        gh, gw = h // p, w // p
-        tokens = x.reshape(b, c1, t, gh, p, gw, p).permute(0, 2, 3, 5, 1, 4, 6).reshape(b, t * gh * gw, -1)
-        tokens = self.patch_in(tokens)
+        x = x.reshape(b, c, t, h // p, p, w // p, p).permute(0, 2, 3, 5, 1, 4, 6)
+        return x.reshape(b, t * (h // p) * (w // p), -1)
+
+    def embed(self, x: torch.Tensor, c_noise: torch.Tensor, text: torch.Tensor,
+              text_mask: torch.Tensor) -> tuple[torch.Tensor, Embedded]:
+        """Input tokens and what every block takes besides them."""
+        b, _, t, h, w = x.shape
+        tokens = self.patch_in(self.patchify(x))
         emb = self.time(timestep_features(c_noise).to(tokens.dtype))
-        shared = self.shared(emb)
-        text = self.text_norm(text)
-        cos, sin = rope_3d(t, gh, gw, self.cfg.head_dim)
-        rope = cos.to(tokens.device), sin.to(tokens.device)
-        for block in self.blocks:
-            tokens = block(tokens, emb, shared, text, text_mask, rope)
-        shift, scale = self.final_mod(emb).unsqueeze(1).chunk(2, dim=-1)
+        p = self.cfg.patch
+        cos, sin = rope_3d(t, h // p, w // p, self.cfg.head_dim)
+        return tokens, Embedded(emb, self.shared(emb), self.text_norm(text),
+                                (cos.to(tokens.device), sin.to(tokens.device)), (t, h, w))
+
+    def unpatch(self, tokens: torch.Tensor, ctx: Embedded) -> torch.Tensor:
+        """The final AdaLN layer, tokens -> [B, C, T, h, w]."""
+        t, h, w = ctx.grid
+        p, c = self.cfg.patch, self.cfg.latent_channels
+        shift, scale = self.final_mod(ctx.emb).unsqueeze(1).chunk(2, dim=-1)
         out = self.patch_out(modulate(self.final_norm(tokens), shift, scale))
-        c = self.cfg.latent_channels
-        out = out.reshape(b, t, gh, gw, c, p, p).permute(0, 4, 1, 2, 5, 3, 6)
-        return out.reshape(b, c, t, h, w)
+        out = out.reshape(-1, t, h // p, w // p, c, p, p).permute(0, 4, 1, 2, 5, 3, 6)
+        return out.reshape(-1, c, t, h, w)

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .. import weights as files
-from ..training import RunProgress, autocast, load_state, scheduled_lr, training_device
+from ..training import RunProgress, autocast, load_state, optimize, scheduled_lr, training_device
 from .data import LatentSpace, build_cache, load_cache
 from .edm import Condition, Denoiser, Uncertainty, edm_loss
 from .model import PRESETS, DiT
@@ -60,7 +60,7 @@ RECIPES: dict[str, Recipe] = {
 class Run(nn.Module):
     """Everything a training run holds: the network, u(σ) and the EMA copy that ships."""
 
-    def __init__(self, net: DiT) -> None:
+    def __init__(self, net: nn.Module) -> None:
         super().__init__()
         self.net = net
         self.uncertainty = Uncertainty()
@@ -88,7 +88,8 @@ class Batches:
     def __len__(self) -> int:
         return int(self.latents.shape[0])
 
-    def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, Condition]:
+    def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, Condition, torch.Tensor]:
+        """Clean latents, their condition, and which cached windows they are."""
         r = self.recipe
         def tensor(a: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(a).to(self.device)
@@ -103,7 +104,7 @@ class Batches:
         frames = torch.arange(x0.shape[2], device=self.device)
         cond_mask = (frames[None] < given[:, None]).float().reshape(r.batch, 1, -1, 1, 1)
         aug = tensor(np.exp(rng.normal(r.aug_mean, r.aug_std, r.batch))).float()
-        return x0, Condition(text, mask, x0, cond_mask, aug)
+        return x0, Condition(text, mask, x0, cond_mask, aug), idx
 
 
 def train(
@@ -149,20 +150,15 @@ def train(
     deadline = time.time() + minutes * 60 if minutes else math.inf
     progress = RunProgress(checkpoint, run, opt, meta, steps or recipe.steps, recipe.checkpoint_seconds, report)
     run.train()
+
+    def loss() -> torch.Tensor:
+        x0, cond, _ = batches.sample(rng)
+        with autocast(device):
+            return edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
+
     try:
-        while progress.step < progress.total and time.time() < deadline:
-            for group in opt.param_groups:
-                group["lr"] = scheduled_lr(recipe.lr, progress.step, recipe.warmup, recipe.decay_steps)
-            t0 = time.time()
-            x0, cond = batches.sample(rng)
-            with autocast(device):
-                loss = edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trained, 1.0)
-            opt.step()
-            run.update_ema(recipe.ema if progress.step >= recipe.warmup else 0.0)
-            progress.record(loss.item(), time.time() - t0)
+        optimize(progress, opt, loss, lambda step: scheduled_lr(recipe.lr, step, recipe.warmup, recipe.decay_steps),
+                 lambda step: run.update_ema(recipe.ema if step >= recipe.warmup else 0.0), deadline)
     finally:
         progress.close()
     return progress.checkpoint

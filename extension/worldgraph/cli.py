@@ -63,8 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="a JSON report on stdout")
 
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
-    train.add_argument("what", choices=["tokenizer", "wfm", "guard"])
-    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder); wfm: wfm-cv4x8x8 (-gpu)")
+    train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "guard"])
+    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder); wfm: wfm-cv4x8x8 (-gpu); "
+                                        "controlnet: controlnet")
+    train.add_argument("--modality", choices=["vis", "edge", "depth", "seg"], help="controlnet: the branch to train")
     train.add_argument("--data", type=Path,
                        help="tokenizer: a dataset folder; guard: a prompts .jsonl (default: the shipped set)")
     train.add_argument("--run", type=Path, help="checkpoint folder (default: runs/<recipe>)")
@@ -335,11 +337,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise WorldgraphError(f"train {args.what} needs --recipe and --data")
     if args.what == "tokenizer":
         from worldgraph.engines.tokenizer import train as trainer
-    else:
+    elif args.what == "wfm":
         from worldgraph.engines.wfm import train as trainer
+    else:
+        from worldgraph.engines.transfer import train as trainer
+
+        if not args.modality:
+            raise WorldgraphError("train controlnet needs --modality (vis, edge, depth or seg)")
     if args.recipe not in trainer.RECIPES:
         raise WorldgraphError(f"unknown recipe {args.recipe!r}; recipes: {', '.join(trainer.RECIPES)}")
-    run_dir = args.run or Path("runs") / args.recipe
+    run_dir = args.run or Path("runs") / (args.recipe + (f"-{args.modality}" if args.what == "controlnet" else ""))
     columns = (TextColumn(f"{args.recipe}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("loss {task.fields[loss]:.4f}  {task.fields[speed]:.2f} steps/s"),
                TimeRemainingColumn())
@@ -362,6 +369,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         if args.what == "wfm":
             train = partial(trainer.train, encoding=encoding, device=args.device)
+        elif args.what == "controlnet":
+            train = partial(trainer.train, modality=args.modality, encoding=encoding, device=args.device)
         elif args.device != "cpu":
             raise WorldgraphError(f"train {args.what} runs on the CPU only (--device {args.device})")
         else:
@@ -376,8 +385,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.no_export:
         return EXIT_OK
     shipped = trainer.export_run(last, args.data) if args.what == "tokenizer" else trainer.export_run(last)
-    print(f"exported {shipped} (and its .json); evaluate it with: worldgraph eval {args.what} "
-          f"--model {shipped.stem} --data <held-out dataset>")
+    print(f"exported {shipped} (and its .json)" + ("" if args.what == "controlnet" else
+          f"; evaluate it with: worldgraph eval {args.what} --model {shipped.stem} --data <held-out dataset>"))
     return EXIT_OK
 
 

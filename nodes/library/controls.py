@@ -1,12 +1,30 @@
-"""worldgraph.controls: control videos for Transfer, made from a video."""
+"""worldgraph.controls: control videos for Transfer, made from a video, and where they hold."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
 from ..context import Context
 from ..schema import Input, Output, node
-from ..types import CONTROL, DEPTH, ENUM, INT, SEGMENTATION, VIDEO, Control, Depth, Segmentation, Video
+from ..types import (
+    ASSET,
+    CONTROL,
+    DEPTH,
+    ENUM,
+    FLOAT,
+    INT,
+    SEGMENTATION,
+    STRING,
+    VIDEO,
+    WEIGHT_MAP,
+    Control,
+    Depth,
+    Segmentation,
+    Video,
+)
+from ..types import WeightMap as WeightMapData
 
 CANNY_CHOICES = ("very_low", "low", "medium", "high", "very_high", "custom")
 BLUR_CHOICES = ("low", "medium", "high")
@@ -74,6 +92,79 @@ def DepthVideo(ctx: Context, depth: Depth) -> dict[str, Control]:
 )
 def SegmentationColors(ctx: Context, segmentation: Segmentation) -> dict[str, Control]:
     """Instances in random, non-semantic colours (as Cosmos-Transfer1 colours its masks)."""
-    palette = ctx.rng().integers(40, 256, (int(segmentation.ids.max()) + 1, 3), dtype=np.uint8)
-    palette[0] = 0  # background stays black
-    return {"control": Control(palette[segmentation.ids], segmentation.fps, kind="seg")}
+    from worldgraph.engines.media.imageops import segmentation_colours
+
+    return {"control": Control(segmentation_colours(segmentation.ids, ctx.rng()), segmentation.fps, kind="seg")}
+
+
+WEIGHT_MODES = ("uniform", "segmentation", "image")
+
+
+@node(
+    "worldgraph.controls.WeightMap",
+    inputs=[
+        Input("mode", ENUM, "uniform", "uniform; inside the prims of a segmentation; or a painted grey image",
+              choices=WEIGHT_MODES),
+        Input("value", FLOAT, 1.0, "weight everywhere (uniform), inside the prims, or where the image is white",
+              range=(0, 10)),
+        Input("outside", FLOAT, 0.0, "weight outside the prims / where the image is black", range=(0, 10)),
+        Input("segmentation", SEGMENTATION, doc="instance ids (mode segmentation; sets the map's size)",
+              optional=True),
+        Input("prims", STRING, "", "prim paths (comma-separated) whose pixels get value; a path covers its children"),
+        Input("image", ASSET, doc="a grey PNG/JPG painted white where the control should hold (mode image)",
+              optional=True),
+        Input("like", VIDEO, doc="a control video the map matches in frames and size (unless segmentation does)",
+              optional=True),
+        Input("ramp_start", FLOAT, 1.0, "multiplier at the first frame (a temporal ramp)", range=(0, 10)),
+        Input("ramp_end", FLOAT, 1.0, "multiplier at the last frame", range=(0, 10)),
+    ],
+    outputs=[Output("map", WEIGHT_MAP, "per-pixel, per-frame control weights")],
+)
+def WeightMap(ctx: Context, mode: str, value: float, outside: float, segmentation: Segmentation | None,
+              prims: str, image: Path | None, like: Video | None, ramp_start: float,
+              ramp_end: float) -> dict[str, WeightMapData]:
+    """Where and when a Transfer control should hold: uniform, inside some prims of a
+    segmentation, or painted; times a linear ramp over the frames."""
+    from ..errors import NodeError
+
+    if segmentation is not None:
+        shape = segmentation.ids.shape
+    elif like is not None:
+        shape = like.frames.shape[:3]
+    else:
+        raise NodeError("connect 'like' (a control video) or 'segmentation' so the map knows its frames and size")
+    if mode == "uniform":
+        weights = np.full(shape, value, np.float32)
+    elif mode == "segmentation":
+        if segmentation is None:
+            raise NodeError("mode segmentation needs the 'segmentation' input")
+        wanted = [p.strip().rstrip("/") for p in prims.split(",") if p.strip()]
+        if not wanted:
+            raise NodeError("mode segmentation needs 'prims': the prim paths whose pixels get the weight")
+        ids = [i for i, path in segmentation.paths.items()
+               if any(path == w or path.startswith(w + "/") for w in wanted)]
+        if not ids:
+            known = ", ".join(sorted(segmentation.paths.values()))
+            raise NodeError(f"no instance in the segmentation is under {', '.join(wanted)}; instances: {known}")
+        weights = np.where(np.isin(segmentation.ids, ids), value, outside).astype(np.float32)
+    else:
+        weights = _painted(image, shape, value, outside)
+    ramp = np.linspace(ramp_start, ramp_end, shape[0], dtype=np.float32)[:, None, None]
+    return {"map": WeightMapData(weights * ramp)}
+
+
+def _painted(image: Path | None, shape: tuple[int, ...], value: float, outside: float) -> np.ndarray:
+    import cv2
+
+    from ..errors import NodeError
+
+    if image is None:
+        raise NodeError("mode image needs the 'image' input: a grey picture, white where the control holds")
+    grey = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        raise NodeError(f"{image}: not an image OpenCV can read")
+    t, h, w = shape
+    if grey.shape != (h, w):
+        grey = cv2.resize(grey, (w, h), interpolation=cv2.INTER_AREA)
+    alpha = grey.astype(np.float32) / 255
+    return np.broadcast_to(outside + (value - outside) * alpha, (t, h, w)).astype(np.float32)

@@ -29,7 +29,7 @@ def sampling_inputs(guidance: float) -> list[Input]:
     ]
 
 
-def _model(backend: str) -> Any:
+def world_model(backend: str) -> Any:
     from worldgraph.engines.wfm.api import load
 
     try:
@@ -44,7 +44,7 @@ def _generate(ctx: Context, prompt: Prompt, given_video: Video | None, frames: i
 
     from worldgraph.engines.wfm.api import Sampling, WFMInputError
 
-    model = _model(backend)
+    model = world_model(backend)
     settings = Sampling(steps=steps, guidance=guidance, seed=ctx.seed % 2**31 if seed < 0 else seed,
                         sigma_max=sigma_max, method=sampler, negative=negative)
     text = None
