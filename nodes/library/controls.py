@@ -97,6 +97,28 @@ def SegmentationColors(ctx: Context, segmentation: Segmentation) -> dict[str, Co
     return {"control": Control(segmentation_colours(segmentation.ids, ctx.rng()), segmentation.fps, kind="seg")}
 
 
+@node(
+    "worldgraph.controls.LoadControl",
+    inputs=[
+        Input("path", ASSET, doc="a control video made elsewhere: an MP4, one image, or a folder of images"),
+        Input("kind", ENUM, "depth", "what it shows", choices=("vis", "edge", "depth", "seg")),
+        Input("max_frames", INT, 0, "keep only the first frames; 0 keeps all", range=(0, None)),
+    ],
+    outputs=[Output("control", CONTROL, "the video as a control of that kind")],
+)
+def LoadControl(ctx: Context, path: Path, kind: str, max_frames: int) -> dict[str, Control]:
+    """Read a control video (depth from a sensor, masks from another tool) for Transfer."""
+    from worldgraph.engines.media.video import VideoError, read_video
+
+    from ..errors import NodeError
+
+    try:
+        frames, fps = read_video(path, max_frames)
+    except VideoError as e:
+        raise NodeError(str(e)) from None
+    return {"control": Control(frames, fps, kind=kind)}
+
+
 WEIGHT_MODES = ("uniform", "segmentation", "image")
 
 

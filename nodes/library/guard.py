@@ -16,6 +16,8 @@ from .backend import backend_input, engine_errors
     "worldgraph.guard.PromptGuard",
     inputs=[
         Input("text", STRING, "", "the prompt to check"),
+        Input("prompt", PROMPT, doc="a prompt made upstream (a clip's caption, say), checked instead of text",
+              optional=True),
         Input("blocklist", BOOL, True, "run the blocklist stage"),
         Input("classifier", BOOL, True, "run the learned classifier stage"),
         Input("threshold", FLOAT, 0.5, "classifier: block at this unsafe probability or more", range=(0, 1)),
@@ -30,10 +32,11 @@ from .backend import backend_input, engine_errors
     ],
 )
 def PromptGuard(
-    ctx: Context, text: str, blocklist: bool, classifier: bool, threshold: float,
+    ctx: Context, text: str, prompt: Prompt | None, blocklist: bool, classifier: bool, threshold: float,
     block_list: Path | None, allow_list: Path | None, block: bool, backend: str,
 ) -> dict[str, Any]:
     """Check a prompt: blocklist (folded, lemmatized, fuzzy) then a MiniLM classifier."""
+    text = prompt.text if prompt is not None else text
     from worldgraph.engines.guard.blocklist import ListError
     from worldgraph.engines.guard.prompt import guard_for
 
