@@ -50,9 +50,9 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {
     "wfm-cv4x8x8": Recipe("wfm-cv4x8x8", steps=30_000),
-    # one GPU: 8x the batch at a higher rate, EMA over more steps
-    "wfm-cv4x8x8-gpu": Recipe("wfm-cv4x8x8", steps=30_000, batch=256, lr=5e-4, warmup=500,
-                              decay_steps=30_000, ema=0.9995),
+    # one GPU (an H200: 13 steps/s): 16x the batch at a higher rate, EMA over more steps
+    "wfm-cv4x8x8-gpu": Recipe("wfm-cv4x8x8", steps=8_300, batch=512, lr=7e-4, warmup=500,
+                              decay_steps=8_300, ema=0.9995),
     "tiny-wfm": Recipe("tiny-wfm", steps=4, batch=4, warmup=1, checkpoint_seconds=0.0),
 }
 
