@@ -40,7 +40,7 @@ class Recipe(WFMRecipe):
 
 
 RECIPES: dict[str, Recipe] = {
-    "controlnet": Recipe("wfm-cv4x8x8", steps=2_000, batch=16, lr=2e-4, warmup=100, decay_steps=2_000,
+    "controlnet": Recipe("wfm-cv4x8x8", steps=1_200, batch=16, lr=2e-4, warmup=100, decay_steps=1_200,
                          text_drop=0.3, given_frames=(0.7, 0.15, 0.15)),
     "tiny-controlnet": Recipe("wfm-cv4x8x8", steps=4, batch=2, warmup=1, blocks=1, checkpoint_seconds=0.0),
 }
