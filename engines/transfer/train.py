@@ -10,8 +10,6 @@ to carry the structure itself. The branch's EMA weights ship.
 from __future__ import annotations
 
 import copy
-import math
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,10 +19,10 @@ import numpy as np
 import torch
 
 from .. import weights as files
-from ..training import RunProgress, autocast, load_state, optimize, scheduled_lr, training_device
+from ..training import autocast, load_state, training_device
 from ..wfm import api as wfm
 from ..wfm.edm import Denoiser, edm_loss
-from ..wfm.train import Batches, Run
+from ..wfm.train import Batches, Run, fit
 from ..wfm.train import Recipe as WFMRecipe
 from .data import build_cache, load_cache
 from .model import MODALITIES, Control, ControlBranch, ControlConfig, ControlledDiT
@@ -98,25 +96,15 @@ def train(
         if meta.get("modality") != modality:
             raise ValueError(f"{checkpoint}: a {meta.get('modality')} run, not {modality}; use another run folder")
     meta["device"] = where.type
-    rng = np.random.default_rng([recipe.seed, meta["step"]])
-    torch.manual_seed(recipe.seed + meta["step"])
-    deadline = time.time() + minutes * 60 if minutes else math.inf
-    progress = RunProgress(checkpoint, run, opt, meta, steps or recipe.steps, recipe.checkpoint_seconds, report)
-    run.train()
 
-    def loss() -> torch.Tensor:
+    def loss(rng: np.random.Generator) -> torch.Tensor:
         x0, cond, idx = batches.sample(rng)
         assert isinstance(run.net, ControlBranch)
         denoiser = Denoiser(ControlledDiT(frozen, [Control(run.net, hints[idx].float())]), frozen.cfg.sigma_data)
         with autocast(device):
             return edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
 
-    try:
-        optimize(progress, opt, loss, lambda step: scheduled_lr(recipe.lr, step, recipe.warmup, recipe.decay_steps),
-                 lambda step: run.update_ema(recipe.ema if step >= recipe.warmup else 0.0), deadline)
-    finally:
-        progress.close()
-    return progress.checkpoint
+    return fit(run, opt, recipe, meta, checkpoint, loss, steps=steps, minutes=minutes, report=report)
 
 
 def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:

@@ -145,19 +145,38 @@ def train(
         meta = load_state(checkpoint, run, opt)
     meta["device"] = where.type
     denoiser = Denoiser(run.net)
+
+    def loss(rng: np.random.Generator) -> torch.Tensor:
+        x0, cond, _ = batches.sample(rng)
+        with autocast(device):
+            return edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
+
+    return fit(run, opt, recipe, meta, checkpoint, loss, steps=steps, minutes=minutes, report=report)
+
+
+def fit(
+    run: Run,
+    opt: torch.optim.Optimizer,
+    recipe: Recipe,
+    meta: dict[str, Any],
+    checkpoint: Path,
+    loss: Callable[[np.random.Generator], torch.Tensor],
+    *,
+    steps: int | None,
+    minutes: float | None,
+    report: Callable[[int, int, float, float], None] | None,
+) -> Path:
+    """Train ``run`` from ``meta['step']`` on ``recipe``'s schedule (batches seeded by the
+    step, so a resumed run draws what an unbroken one would), EMA after warm-up, saved as
+    it goes and on the way out; returns the run's checkpoint."""
     rng = np.random.default_rng([recipe.seed, meta["step"]])
     torch.manual_seed(recipe.seed + meta["step"])
     deadline = time.time() + minutes * 60 if minutes else math.inf
     progress = RunProgress(checkpoint, run, opt, meta, steps or recipe.steps, recipe.checkpoint_seconds, report)
     run.train()
-
-    def loss() -> torch.Tensor:
-        x0, cond, _ = batches.sample(rng)
-        with autocast(device):
-            return edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
-
     try:
-        optimize(progress, opt, loss, lambda step: scheduled_lr(recipe.lr, step, recipe.warmup, recipe.decay_steps),
+        optimize(progress, opt, lambda: loss(rng),
+                 lambda step: scheduled_lr(recipe.lr, step, recipe.warmup, recipe.decay_steps),
                  lambda step: run.update_ema(recipe.ema if step >= recipe.warmup else 0.0), deadline)
     finally:
         progress.close()

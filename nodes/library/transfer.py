@@ -12,7 +12,7 @@ from ..errors import NodeError
 from ..schema import Input, Output, node
 from ..types import CONTROL, FLOAT, LATENT, PROMPT, VIDEO, WEIGHT_MAP, Control, Latent, Prompt, Video, WeightMap
 from .backend import engine_errors
-from .wfm import sampling_inputs, world_model
+from .wfm import prompt_tokens, sampling, sampling_inputs, world_model
 
 MODALITIES = ("vis", "edge", "depth", "seg")
 DOCS = {"vis": "blurred video (BilateralBlur)", "edge": "edges (Canny)", "depth": "depth (DepthVideo)",
@@ -58,17 +58,15 @@ def Transfer(
     sampler: str, backend: str,
 ) -> dict[str, Latent]:
     """Generate a clip that follows the structure of the connected controls and the prompt's look."""
+    from worldgraph.engines.transfer.api import ControlInput, transfer
+    from worldgraph.engines.weights import CheckpointError
+    from worldgraph.engines.wfm.api import WFMInputError
+
     controls: dict[str, Any] = {
         "vis": vis, "vis_weight": vis_weight, "vis_map": vis_map, "edge": edge, "edge_weight": edge_weight,
         "edge_map": edge_map, "depth": depth, "depth_weight": depth_weight, "depth_map": depth_map, "seg": seg,
         "seg_weight": seg_weight, "seg_map": seg_map,
     }
-    import torch
-
-    from worldgraph.engines.transfer.api import ControlInput, transfer
-    from worldgraph.engines.weights import CheckpointError
-    from worldgraph.engines.wfm.api import Sampling, WFMInputError
-
     given = []
     for m in MODALITIES:
         control: Control | None = controls[m]
@@ -83,15 +81,10 @@ def Transfer(
     if not given:
         raise NodeError("connect at least one control (vis, edge, depth or seg)")
     model = world_model(backend)
-    settings = Sampling(steps=steps, guidance=guidance, seed=ctx.seed % 2**31 if seed < 0 else seed,
-                        sigma_max=sigma_max, method=sampler, negative=negative)
-    text = None
-    if prompt.embedding is not None:
-        tokens = torch.from_numpy(prompt.embedding).float()[None]
-        text = (tokens, torch.ones(tokens.shape[:2], dtype=torch.bool))
+    settings = sampling(ctx, steps, guidance, negative, seed, sigma_max, sampler)
     try:
-        z = transfer(model, prompt.text, given, settings, frames, None if video is None else video.frames, text,
-                     ctx.progress)
+        z = transfer(model, prompt.text, given, settings, frames, None if video is None else video.frames,
+                     prompt_tokens(prompt), ctx.progress)
     except (WFMInputError, CheckpointError, *engine_errors()) as e:
         raise NodeError(str(e)) from None
     fps = next(controls[m].fps for m in MODALITIES if controls[m] is not None)

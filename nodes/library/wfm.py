@@ -38,19 +38,32 @@ def world_model(backend: str) -> Any:
         raise NodeError(str(e)) from None
 
 
-def _generate(ctx: Context, prompt: Prompt, given_video: Video | None, frames: int, steps: int, guidance: float,
-              negative: str, seed: int, sigma_max: float, sampler: str, backend: str) -> dict[str, Latent]:
+def sampling(ctx: Context, steps: int, guidance: float, negative: str, seed: int, sigma_max: float,
+             sampler: str) -> Any:
+    """The sampler settings of the inputs ``sampling_inputs`` declares (seed -1: the node's)."""
+    from worldgraph.engines.wfm.api import Sampling
+
+    return Sampling(steps=steps, guidance=guidance, seed=ctx.seed % 2**31 if seed < 0 else seed,
+                    sigma_max=sigma_max, method=sampler, negative=negative)
+
+
+def prompt_tokens(prompt: Prompt) -> Any:
+    """The prompt's token embeddings and mask [1, L, D], [1, L] when TextEncode made them, else None."""
+    if prompt.embedding is None:
+        return None
     import torch
 
-    from worldgraph.engines.wfm.api import Sampling, WFMInputError
+    tokens = torch.from_numpy(prompt.embedding).float()[None]
+    return tokens, torch.ones(tokens.shape[:2], dtype=torch.bool)
+
+
+def _generate(ctx: Context, prompt: Prompt, given_video: Video | None, frames: int, steps: int, guidance: float,
+              negative: str, seed: int, sigma_max: float, sampler: str, backend: str) -> dict[str, Latent]:
+    from worldgraph.engines.wfm.api import WFMInputError
 
     model = world_model(backend)
-    settings = Sampling(steps=steps, guidance=guidance, seed=ctx.seed % 2**31 if seed < 0 else seed,
-                        sigma_max=sigma_max, method=sampler, negative=negative)
-    text = None
-    if prompt.embedding is not None:
-        tokens = torch.from_numpy(prompt.embedding).float()[None]
-        text = (tokens, torch.ones(tokens.shape[:2], dtype=torch.bool))
+    settings = sampling(ctx, steps, guidance, negative, seed, sigma_max, sampler)
+    text = prompt_tokens(prompt)
     try:
         given = model.encode_video(given_video.frames) if given_video is not None else None
         z = model.generate([prompt.text], settings, given=given, frames=frames, progress=ctx.progress, text=text)
