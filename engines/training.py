@@ -6,14 +6,16 @@ resumes where it stopped."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -162,3 +164,65 @@ def load_state(path: Path, model: nn.Module, opt: torch.optim.Optimizer) -> dict
                 "step": tensors[f"adam.step.{name}"].reshape(()),
             }
     return json.loads(path.with_suffix(".json").read_text())
+
+
+class Schedule(Protocol):
+    """The fields of a training recipe that ``fit`` reads."""
+
+    @property
+    def steps(self) -> int: ...
+    @property
+    def lr(self) -> float: ...
+    @property
+    def warmup(self) -> int: ...
+    @property
+    def decay_steps(self) -> int: ...
+    @property
+    def ema(self) -> float: ...
+    @property
+    def checkpoint_seconds(self) -> float: ...
+    @property
+    def seed(self) -> int: ...
+
+
+class EMARun(nn.Module):
+    """A network in training and the exponential moving average of its weights (what ships)."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+        self.ema = copy.deepcopy(net).requires_grad_(False)
+
+    @torch.no_grad()
+    def update_ema(self, decay: float) -> None:
+        for e, p in zip(self.ema.parameters(), self.net.parameters(), strict=True):
+            e.lerp_(p, 1 - decay)
+
+
+def fit(
+    run: EMARun,
+    opt: torch.optim.Optimizer,
+    recipe: Schedule,
+    meta: dict[str, Any],
+    checkpoint: Path,
+    loss: Callable[[np.random.Generator], torch.Tensor],
+    *,
+    steps: int | None,
+    minutes: float | None,
+    report: Callable[[int, int, float, float], None] | None,
+) -> Path:
+    """Train ``run`` from ``meta['step']`` on ``recipe``'s schedule (batches seeded by the
+    step, so a resumed run draws what an unbroken one would), EMA after warm-up, saved as
+    it goes and on the way out; returns the run's checkpoint."""
+    rng = np.random.default_rng([recipe.seed, meta["step"]])
+    torch.manual_seed(recipe.seed + meta["step"])
+    deadline = time.time() + minutes * 60 if minutes else math.inf
+    progress = RunProgress(checkpoint, run, opt, meta, steps or recipe.steps, recipe.checkpoint_seconds, report)
+    run.train()
+    try:
+        optimize(progress, opt, lambda: loss(rng),
+                 lambda step: scheduled_lr(recipe.lr, step, recipe.warmup, recipe.decay_steps),
+                 lambda step: run.update_ema(recipe.ema if step >= recipe.warmup else 0.0), deadline)
+    finally:
+        progress.close()
+    return progress.checkpoint

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 from .. import weights as files
-from ..training import autocast, load_state, training_device
+from ..training import autocast, fit, load_state, training_device
 from ..wfm import api as wfm
 from ..wfm.edm import Denoiser, edm_loss
-from ..wfm.train import Batches, Run, fit
+from ..wfm.train import Batches, Run
 from ..wfm.train import Recipe as WFMRecipe
 from .data import build_cache, load_cache
 from .model import MODALITIES, Control, ControlBranch, ControlConfig, ControlledDiT

@@ -84,6 +84,20 @@ def build_cache(
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Encode every window of every clip of ``data`` into ``out`` (safetensors)."""
+    return encode_windows(data, lambda video: space.encode(video).half(), out,
+                          {"tokenizer": space.name, "latent_fingerprint": space.fingerprint}, window, progress)
+
+
+def encode_windows(
+    data: Path,
+    encode: Callable[[torch.Tensor], torch.Tensor],
+    out: Path,
+    meta: dict[str, str],
+    window: int = 17,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """``encode`` ([k, 3, window, H, W] in [-1, 1] -> k items) over the windows of each
+    clip of ``data``, saved to ``out`` as ``latents`` with the captions' MiniLM tokens."""
     from safetensors.torch import save_file
 
     from ..media.files import atomic_output
@@ -106,9 +120,11 @@ def build_cache(
                 continue
             frames, _ = read_video(path)
             video = torch.from_numpy(frames).permute(3, 0, 1, 2).float() / 127.5 - 1  # [3, T, H, W]
-            for start in window_starts(video.shape[1], window):
-                latents.append(space.encode(video[None, :, start : start + window])[0].half())
-                caption_ids.append(index[caption])
+            starts = window_starts(video.shape[1], window)
+            if starts:
+                with torch.no_grad():
+                    latents.extend(encode(torch.stack([video[:, s : s + window] for s in starts])))
+                caption_ids.extend([index[caption]] * len(starts))
         if progress:
             progress(i + 1, len(records))
     if not latents:
@@ -123,8 +139,7 @@ def build_cache(
         "null_mask": mask[-1:].clone(),
     }
     with atomic_output(out) as tmp:
-        save_file(tensors, str(tmp), metadata={"data": str(data), "tokenizer": space.name,
-                                               "latent_fingerprint": space.fingerprint, "window": str(window)})
+        save_file(tensors, str(tmp), metadata={"data": str(data), "window": str(window)} | meta)
     return out
 
 

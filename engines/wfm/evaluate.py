@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -99,6 +100,97 @@ def score(method: dict[str, float | None], reference: dict[str, float | None]) -
     return round(100 * float(np.mean(parts)), 1) if parts else None
 
 
+Continuation = Callable[[list[int], int], np.ndarray]
+"""(held-out clip indices, latent frames given) -> their continuations, uint8 [b, T, H, W, 3]."""
+
+
+def held_out(data: Path, clips: int = 0, frames: int = 17) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
+    """The manifest records of the first ``clips`` finished clips of ``data`` and their
+    real-style videos (uint8 [frames, H, W, 3])."""
+    records = read_manifest(data)[: clips or None]
+    if not records:
+        raise ValueError(f"{data}: no finished clips to evaluate on")
+    truths = []
+    for r in records:
+        path = data / "clips" / r["id"] / "rgb.mp4"
+        video, _ = read_video(path, max_frames=frames)
+        if len(video) < frames:
+            raise ValueError(f"{path}: {len(video)} frames, fewer than {frames}")
+        truths.append(video)
+    return records, truths
+
+
+def as_input(truths: list[np.ndarray]) -> torch.Tensor:
+    """uint8 videos -> the tokenizers' input [N, 3, T, H, W] in [-1, 1]."""
+    return torch.from_numpy(np.stack(truths)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1
+
+
+def physics_table(
+    data: Path,
+    records: list[dict[str, Any]],
+    truths: list[np.ndarray],
+    methods: dict[str, Continuation],
+    references: dict[str, np.ndarray],
+    frames: int = 17,
+    given: tuple[int, ...] = (1, 2),
+    batch: int = 8,
+    jitter: float = 0.002,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """method -> metric -> conditioning for every continuation method, every reference
+    (clips compared as they are, e.g. tokenizer reconstructions), copy-first-frame and
+    physical variance; each method also gets its seconds per clip."""
+    n = len(truths)
+    takes = []
+    for i, r in enumerate(records):
+        takes.append(retake(data / "clips" / r["id"], r, jitter))
+        if progress:
+            progress("physical variance", i + 1, n)
+
+    rows: dict[str, dict[str, list[dict[str, float | None]]]] = {}
+    seconds: dict[str, float] = {}
+
+    def add(method: str, cond: str, m: dict[str, float | None]) -> None:
+        rows.setdefault(method, {}).setdefault(cond, []).append(m)
+
+    for g in given:
+        cond, shown = str(g), 1 + 4 * (g - 1)
+        for method, continuation in methods.items():
+            generated = []
+            for start in range(0, n, batch):
+                t0 = time.perf_counter()
+                generated.append(continuation(list(range(start, min(start + batch, n))), g))
+                seconds[method] = seconds.get(method, 0.0) + time.perf_counter() - t0
+                if progress:
+                    progress(f"{method}, {shown} frame(s) given", min(start + batch, n), n)
+            for i, video in enumerate(np.concatenate(generated)):
+                add(method, cond, compare(video, truths[i], shown))
+        for i in range(n):
+            still = np.repeat(truths[i][shown - 1 : shown], frames, axis=0)
+            still[:shown] = truths[i][:shown]
+            add("copy_first_frame", cond, compare(still, truths[i], shown))
+            for name, videos in references.items():
+                add(name, cond, compare(videos[i], truths[i], shown))
+            if (take := takes[i]) is not None:
+                add("physical_variance", cond, compare(take, truths[i], shown))
+
+    table: dict[str, Any] = {}
+    for method, by_cond in rows.items():
+        for cond, ms in by_cond.items():
+            for k in METRICS:
+                table.setdefault(method, {}).setdefault(k, {})[cond] = _mean([m[k] for m in ms])
+            table[method].setdefault("clips", {})[cond] = len(ms)
+    for method in table:
+        table[method]["score"] = {}
+        for cond in map(str, given):
+            figures = {k: table[method][k].get(cond) for k in METRICS}
+            reference = {k: table.get("physical_variance", {}).get(k, {}).get(cond) for k in METRICS}
+            table[method]["score"][cond] = score(figures, reference) if reference["mse"] is not None else None
+    for method, total in seconds.items():
+        table[method]["seconds_per_clip"] = round(total / (n * len(given)), 3)
+    return table
+
+
 def evaluate(
     model: WorldModel,
     data: Path,
@@ -113,71 +205,42 @@ def evaluate(
 ) -> dict[str, Any]:
     """The table ``worldgraph eval wfm`` prints: method -> metric -> conditioning. ``settings``
     sample Video2World; ``text2world`` (its own settings) adds the prompt-adherence check."""
-    records = read_manifest(data)[: clips or None]
-    if not records:
-        raise ValueError(f"{data}: no finished clips to evaluate on")
-    truths, captions, dirs = [], [], []
-    for r in records:
-        video, _ = read_video(data / "clips" / r["id"] / "rgb.mp4", max_frames=frames)
-        if len(video) < frames:
-            raise ValueError(f"{data / 'clips' / r['id'] / 'rgb.mp4'}: {len(video)} frames, fewer than {frames}")
-        truths.append(video)
-        captions.append(r.get("caption", ""))
-        dirs.append(data / "clips" / r["id"])
-    n = len(truths)
-    truth = torch.from_numpy(np.stack(truths)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1  # [N, 3, T, H, W]
-    latents = torch.cat([model.space.encode(truth[i : i + batch]) for i in range(0, n, batch)])
-    recon = np.concatenate([model.decode(latents[i : i + batch]) for i in range(0, n, batch)])
-    takes = []
-    for i, (d, r) in enumerate(zip(dirs, records, strict=True)):
-        takes.append(retake(d, r, jitter))
-        if progress:
-            progress("physical variance", i + 1, n)
-
-    rows: dict[str, dict[str, list[dict[str, float | None]]]] = {}
-
-    def add(method: str, cond: str, m: dict[str, float | None]) -> None:
-        rows.setdefault(method, {}).setdefault(cond, []).append(m)
-
-    for g in given:
-        cond, shown = str(g), 1 + 4 * (g - 1)
-        generated = []
-        for start in range(0, n, batch):
-            part = latents[start : start + batch]
-            out = model.generate(captions[start : start + batch], settings, given=part[:, :, :g], frames=frames)
-            generated.append(model.decode(out))
-            if progress:
-                progress(f"video2world, {shown} frame(s) given", min(start + batch, n), n)
-        videos = np.concatenate(generated)
-        for i in range(n):
-            add("video2world", cond, compare(videos[i], truths[i], shown))
-            still = np.repeat(truths[i][shown - 1 : shown], frames, axis=0)
-            still[:shown] = truths[i][:shown]
-            add("copy_first_frame", cond, compare(still, truths[i], shown))
-            add("tokenizer_reconstruction", cond, compare(recon[i], truths[i], shown))
-            if (take := takes[i]) is not None:
-                add("physical_variance", cond, compare(take, truths[i], shown))
-
-    # method -> metric -> conditioning (latent frames given, as a string key)
-    table: dict[str, Any] = {}
-    for method, by_cond in rows.items():
-        for cond, ms in by_cond.items():
-            for k in METRICS:
-                table.setdefault(method, {}).setdefault(k, {})[cond] = _mean([m[k] for m in ms])
-            table[method].setdefault("clips", {})[cond] = len(ms)
-    for method in table:
-        table[method]["score"] = {}
-        for cond in map(str, given):
-            figures = {k: table[method][k].get(cond) for k in METRICS}
-            reference = {k: table.get("physical_variance", {}).get(k, {}).get(cond) for k in METRICS}
-            table[method]["score"][cond] = score(figures, reference) if reference["mse"] is not None else None
+    records, truths = held_out(data, clips, frames)
+    captions = [r.get("caption", "") for r in records]
+    table = physics_table(data, records, truths, {"video2world": video2world(model, settings, truths, captions,
+                                                                             frames, batch)},
+                          {"tokenizer_reconstruction": reconstruct(model, truths, batch)},
+                          frames, given, batch, jitter, progress)
     if text2world is not None:
         table["text2world"] = text2world_adherence(model, captions, text2world, frames, batch, truths, progress)
         table["text2world"]["guidance"] = text2world.guidance
-    table["settings"] = {"clips": n, "frames": frames, "steps": settings.steps, "guidance": settings.guidance,
-                         "sampler": settings.method, "seed": settings.seed, "jitter_m": jitter,
-                         "conditioning": {str(g): f"{g} latent frame(s) = {1 + 4 * (g - 1)} frame(s)" for g in given}}
+    table["settings"] = {"clips": len(truths), "frames": frames, "steps": settings.steps,
+                         "guidance": settings.guidance, "sampler": settings.method, "seed": settings.seed,
+                         "jitter_m": jitter, "conditioning": conditioning(given)}
     return table
+
+
+def conditioning(given: tuple[int, ...]) -> dict[str, str]:
+    return {str(g): f"{g} latent frame(s) = {1 + 4 * (g - 1)} frame(s)" for g in given}
+
+
+def reconstruct(model: WorldModel, truths: list[np.ndarray], batch: int = 8) -> np.ndarray:
+    """The clips through the world model's tokenizer: the best its continuations can look."""
+    x = as_input(truths)
+    return np.concatenate([model.decode(model.space.encode(x[i : i + batch])) for i in range(0, len(x), batch)])
+
+
+def video2world(model: WorldModel, settings: Sampling, truths: list[np.ndarray], captions: list[str],
+                frames: int = 17, batch: int = 8) -> Continuation:
+    """The diffusion model's Video2World continuations of held-out clips."""
+    x = as_input(truths)
+    latents = torch.cat([model.space.encode(x[i : i + batch]) for i in range(0, len(x), batch)])
+
+    def run(ids: list[int], g: int) -> np.ndarray:
+        out = model.generate([captions[i] for i in ids], settings, given=latents[ids][:, :, :g], frames=frames)
+        return model.decode(out)
+
+    return run
 
 
 def text2world_adherence(

@@ -8,9 +8,6 @@ moving average of the weights is what ships.
 
 from __future__ import annotations
 
-import copy
-import math
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,7 +18,7 @@ import torch
 from torch import nn
 
 from .. import weights as files
-from ..training import RunProgress, autocast, load_state, optimize, scheduled_lr, training_device
+from ..training import EMARun, autocast, fit, load_state, training_device
 from .data import LatentSpace, build_cache, load_cache
 from .edm import Condition, Denoiser, Uncertainty, edm_loss
 from .model import PRESETS, DiT
@@ -57,19 +54,12 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-class Run(nn.Module):
+class Run(EMARun):
     """Everything a training run holds: the network, u(σ) and the EMA copy that ships."""
 
     def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        self.net = net
+        super().__init__(net)
         self.uncertainty = Uncertainty()
-        self.ema = copy.deepcopy(net).requires_grad_(False)
-
-    @torch.no_grad()
-    def update_ema(self, decay: float) -> None:
-        for e, p in zip(self.ema.parameters(), self.net.parameters(), strict=True):
-            e.lerp_(p, 1 - decay)
 
 
 class Batches:
@@ -152,35 +142,6 @@ def train(
             return edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
 
     return fit(run, opt, recipe, meta, checkpoint, loss, steps=steps, minutes=minutes, report=report)
-
-
-def fit(
-    run: Run,
-    opt: torch.optim.Optimizer,
-    recipe: Recipe,
-    meta: dict[str, Any],
-    checkpoint: Path,
-    loss: Callable[[np.random.Generator], torch.Tensor],
-    *,
-    steps: int | None,
-    minutes: float | None,
-    report: Callable[[int, int, float, float], None] | None,
-) -> Path:
-    """Train ``run`` from ``meta['step']`` on ``recipe``'s schedule (batches seeded by the
-    step, so a resumed run draws what an unbroken one would), EMA after warm-up, saved as
-    it goes and on the way out; returns the run's checkpoint."""
-    rng = np.random.default_rng([recipe.seed, meta["step"]])
-    torch.manual_seed(recipe.seed + meta["step"])
-    deadline = time.time() + minutes * 60 if minutes else math.inf
-    progress = RunProgress(checkpoint, run, opt, meta, steps or recipe.steps, recipe.checkpoint_seconds, report)
-    run.train()
-    try:
-        optimize(progress, opt, lambda: loss(rng),
-                 lambda step: scheduled_lr(recipe.lr, step, recipe.warmup, recipe.decay_steps),
-                 lambda step: run.update_ema(recipe.ema if step >= recipe.warmup else 0.0), deadline)
-    finally:
-        progress.close()
-    return progress.checkpoint
 
 
 def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:

@@ -72,9 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="a JSON report on stdout")
 
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
-    train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "guard"])
+    train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "guard"])
     train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder); wfm: wfm-cv4x8x8 (-gpu); "
-                                        "controlnet: controlnet")
+                                        "controlnet: controlnet; ar: ar-dv4x8x8 (-gpu)")
     train.add_argument("--modality", choices=["vis", "edge", "depth", "seg"], help="controlnet: the branch to train")
     train.add_argument("--data", type=Path,
                        help="tokenizer: a dataset folder; guard: a prompts .jsonl (default: the shipped set)")
@@ -82,13 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, help="train to this many steps (default: the recipe's)")
     train.add_argument("--minutes", type=float, help="stop after this long (resume later)")
     train.add_argument("--threads", type=int, default=0, help="torch threads (default: all)")
-    train.add_argument("--device", default="cpu", help="wfm: cpu or cuda[:N] (default: cpu)")
+    train.add_argument("--device", default="cpu", help="wfm, controlnet, ar: cpu or cuda[:N] (default: cpu)")
     train.add_argument("--no-export", action="store_true",
                        help="do not write the shipped checkpoint when training ends")
 
     evaluate = commands.add_parser("eval", help="measure a model on held-out clips")
-    evaluate.add_argument("what", choices=["tokenizer", "wfm"])
-    evaluate.add_argument("--model", help="a shipped name or a checkpoint .json (wfm: default wfm-cv4x8x8)")
+    evaluate.add_argument("what", choices=["tokenizer", "wfm", "ar"])
+    evaluate.add_argument("--model", help="a shipped name or a checkpoint .json (wfm: default wfm-cv4x8x8; "
+                                          "ar: default ar-dv4x8x8)")
     evaluate.add_argument("--data", type=Path, required=True, help="a held-out dataset folder")
     evaluate.add_argument("--clips", type=int, default=0, help="only the first clips (default: all)")
     evaluate.add_argument("--frames", type=int, default=17, help="frames per clip (1 + 4k)")
@@ -100,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--jitter", type=float, default=0.002,
                           help="wfm: metres the retake moves each body's start (physical variance)")
     evaluate.add_argument("--no-text2world", action="store_true", help="wfm: skip the prompt-adherence check")
+    evaluate.add_argument("--temperature", type=float, default=1.0, help="ar: sampling temperature")
+    evaluate.add_argument("--top-p", type=float, default=0.9, help="ar: nucleus sampling mass")
+    evaluate.add_argument("--search", default="none", help="ar: none, best_of_n or beam")
+    evaluate.add_argument("--candidates", type=int, default=1, help="ar: N, continuations or proposals per step")
+    evaluate.add_argument("--beam-width", type=int, default=1, help="ar: beams kept per latent frame")
+    evaluate.add_argument("--verifier", default="likelihood", help="ar: likelihood or diffusion")
+    evaluate.add_argument("--seed", type=int, default=0, help="wfm, ar: sampling seed")
+    evaluate.add_argument("--no-wfm", action="store_true", help="ar: leave the diffusion model out of the table")
 
     guard = commands.add_parser("guard", help="check prompts with the prompt guard (exit 0 whatever the verdicts)")
     guard.add_argument("prompts", nargs="*", metavar="PROMPT")
@@ -367,6 +376,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         from worldgraph.engines.tokenizer import train as trainer
     elif args.what == "wfm":
         from worldgraph.engines.wfm import train as trainer
+    elif args.what == "ar":
+        from worldgraph.engines.ar import train as trainer
     else:
         from worldgraph.engines.transfer import train as trainer
 
@@ -395,7 +406,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 logged[0] = time.time()
                 print(f"{args.recipe}: encoding clips {done}/{total}", file=sys.stderr, flush=True)
 
-        if args.what == "wfm":
+        if args.what in ("wfm", "ar"):
             train = partial(trainer.train, encoding=encoding, device=args.device)
         elif args.what == "controlnet":
             train = partial(trainer.train, modality=args.modality, encoding=encoding, device=args.device)
@@ -470,6 +481,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.what == "wfm":
         return eval_wfm(args)
+    if args.what == "ar":
+        return eval_ar(args)
     from worldgraph.engines.tokenizer.checkpoint import CheckpointError, load
     from worldgraph.engines.tokenizer.evaluate import evaluate
 
@@ -502,7 +515,7 @@ def eval_wfm(args: argparse.Namespace) -> int:
 
     from worldgraph.engines.weights import CheckpointError
     from worldgraph.engines.wfm.api import DEFAULT, Sampling, WFMInputError, load
-    from worldgraph.engines.wfm.evaluate import METRICS, evaluate
+    from worldgraph.engines.wfm.evaluate import evaluate
     from worldgraph.nodes import WorldgraphError
 
     tty = sys.stderr.isatty()
@@ -527,21 +540,67 @@ def eval_wfm(args: argparse.Namespace) -> int:
     s = table["settings"]
     print(f"{model.name} on {s['clips']} held-out clips, {s['frames']} frames, {s['sampler']} {s['steps']} steps, "
           f"guidance {s['guidance']:g}; physical variance: bodies moved ~{s['jitter_m'] * 1000:g} mm")
-    header = ["method", "given"] + [*METRICS, "score"]
-    print("  ".join(f"{h:>22}" if i == 0 else f"{h[:10]:>10}" for i, h in enumerate(header)))
-    for method, figures in table.items():
-        if method in ("settings", "text2world"):
-            continue
-        for cond in figures["mse"]:
-            cells = [figures[k].get(cond) for k in (*METRICS, "score")]
-            shown = "  ".join("         -" if v is None else f"{v:>10.4g}" for v in cells)
-            print(f"{method:>22}  {cond + ' lat.':>10}  {shown}")
+    print_physics_table(table)
     if "text2world" in table:
         t = table["text2world"]
         print(f"text2world (guidance {t['guidance']:g}) prompt adherence {t['prompt_adherence']:.1%} "
               f"over {t['prompts']} "
               f"prompts (the simulator's own clips: {t['prompt_adherence_simulator']:.1%}; "
               f"clips paired with another caption: {t['prompt_adherence_shuffled']:.1%})")
+    return EXIT_OK
+
+
+def print_physics_table(table: dict[str, Any]) -> None:
+    from worldgraph.engines.wfm.evaluate import METRICS
+
+    header = ["method", "given"] + [*METRICS, "score", "s/clip"]
+    print("  ".join(f"{h:>22}" if i == 0 else f"{h[:10]:>10}" for i, h in enumerate(header)))
+    for method, figures in table.items():
+        if method in ("settings", "text2world"):
+            continue
+        for cond in figures["mse"]:
+            cells = [figures[k].get(cond) for k in (*METRICS, "score")] + [figures.get("seconds_per_clip")]
+            shown = "  ".join("         -" if v is None else f"{v:>10.4g}" for v in cells)
+            print(f"{method:>22}  {cond + ' lat.':>10}  {shown}")
+
+
+def eval_ar(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from worldgraph.engines.ar.api import DEFAULT, load
+    from worldgraph.engines.ar.evaluate import evaluate
+    from worldgraph.engines.ar.sample import ARInputError, ARSampling
+    from worldgraph.engines.weights import CheckpointError
+    from worldgraph.engines.wfm import api as wfm
+    from worldgraph.nodes import WorldgraphError
+
+    settings = ARSampling(args.temperature, args.top_p, args.seed, args.search, args.candidates, args.beam_width)
+    tty = sys.stderr.isatty()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), disable=not tty) as bar:
+        task = bar.add_task("loading", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        try:
+            settings.check()
+            model = load(args.model or DEFAULT)
+            diffusion = None if args.no_wfm else (wfm.load(), wfm.Sampling(steps=args.steps, guidance=args.guidance,
+                                                                            seed=args.seed))
+            table = evaluate(model, args.data, settings, args.clips, args.frames, batch=args.batch,
+                             jitter=args.jitter, verifier=args.verifier, diffusion=diffusion, progress=progress)
+        except (CheckpointError, ARInputError, wfm.WFMInputError, ValueError) as e:
+            raise WorldgraphError(str(e)) from None
+    if args.json:
+        print(json.dumps(table))
+        return EXIT_OK
+    s = table["settings"]
+    search = "" if s["search"] == "none" else (f", {s['search']} N={s['candidates']}"
+                                               + (f" width {s['beam_width']}" if s["search"] == "beam" else "")
+                                               + f" ({s['verifier']} verifier)")
+    print(f"{model.name} on {s['clips']} held-out clips, {s['frames']} frames, temperature {s['temperature']:g}, "
+          f"top-p {s['top_p']:g}{search}; physical variance: bodies moved ~{s['jitter_m'] * 1000:g} mm")
+    print_physics_table(table)
     return EXIT_OK
 
 

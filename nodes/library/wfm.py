@@ -9,7 +9,7 @@ import numpy as np
 from ..context import Context
 from ..errors import NodeError
 from ..schema import Input, Output, node
-from ..types import ENUM, FLOAT, INT, LATENT, PROMPT, STRING, VIDEO, Latent, Prompt, Video
+from ..types import ENUM, FLOAT, INT, LATENT, PROMPT, STRING, TOKENS, VIDEO, Latent, Prompt, Tokens, Video
 from .backend import backend_input, engine_errors
 
 
@@ -121,3 +121,52 @@ def Video2World(
 ) -> dict[str, Latent]:
     """Continue a clip: the world model generates what happens after the given frames."""
     return _generate(ctx, prompt, video, frames, steps, guidance, negative, seed, sigma_max, sampler, backend)
+
+
+@node(
+    "worldgraph.wfm.ARVideo2World",
+    inputs=[
+        Input("video", VIDEO, doc="what happened so far: 1 frame, or 5 (1 + 4k) frames"),
+        Input("prompt", PROMPT, doc="from TextEncode or PromptGuard; none: unprompted", optional=True),
+        Input("frames", INT, 17, "frames of the whole clip, 1 + 4k (the given ones included)", range=(5, 17)),
+        Input("temperature", FLOAT, 1.0, "softmax temperature of every token draw", range=(0.01, 5)),
+        Input("top_p", FLOAT, 0.9, "nucleus sampling: draw from the smallest set of tokens with this mass",
+              range=(0.01, 1)),
+        Input("search", ENUM, "none", "test-time scaling: best of N continuations, or a beam search over "
+              "latent frames", choices=("none", "best_of_n", "beam")),
+        Input("candidates", INT, 4, "N: continuations (best_of_n) or frame proposals per step (beam)",
+              range=(1, 64)),
+        Input("beam_width", INT, 2, "beams kept after each latent frame (beam; divides candidates)",
+              range=(1, 64)),
+        Input("verifier", ENUM, "likelihood", "what picks among candidates: the model's own likelihood, or the "
+              "diffusion world model's denoising error", choices=("likelihood", "diffusion")),
+        Input("seed", INT, -1, "sampling seed; -1 derives one from the graph seed and this node",
+              range=(-1, 2**31 - 1)),
+    ],
+    outputs=[Output("latent", LATENT, "the whole clip's DV codes, the given frames first (decode with "
+                    "worldgraph.tokenizer.Decode)"),
+             Output("tokens", TOKENS, "the whole clip's token ids [T', h, w]")],
+    seeded=True,
+)
+def ARVideo2World(
+    ctx: Context, video: Video, prompt: Prompt | None, frames: int, temperature: float, top_p: float, search: str,
+    candidates: int, beam_width: int, verifier: str, seed: int,
+) -> dict[str, Any]:
+    """Continue a clip token by token with the autoregressive world model (KV-cached), with
+    optional best-of-N or beam search."""
+    from worldgraph.engines.ar.api import load
+    from worldgraph.engines.ar.sample import ARInputError, ARSampling
+
+    try:
+        model = load()
+        settings = ARSampling(temperature, top_p, ctx.seed % 2**31 if seed < 0 else seed, search,
+                              candidates if search != "none" else 1, beam_width)
+        given = model.encode_video(video.frames)
+        ids = model.generate([prompt.text if prompt else ""], given, settings, frames, verifier,
+                             progress=ctx.progress)
+    except (ARInputError, *engine_errors()) as e:
+        raise NodeError(str(e)) from None
+    assert model.tokenizer.fsq is not None  # load() accepts discrete tokenizers only
+    codes = model.tokenizer.fsq.codes(ids)[0].numpy().astype(np.float32)
+    name = model.cfg.tokenizer
+    return {"latent": Latent(codes, name, frames, video.fps), "tokens": Tokens(ids[0].numpy(), name)}

@@ -1,0 +1,224 @@
+"""The autoregressive world model's network: a decoder-only transformer over the discrete
+tokenizer's token ids, after Cosmos-Predict1's autoregressive models.
+
+    token ids [B, T', h, w] -> raster order within a latent frame, frames in time order
+      -> slot i holds token i-1 (a learned start token in slot 0) and predicts token i
+      -> embedding + absolute position embedding of slot i
+      -> blocks: causal self-attention (3D RoPE at token i's (t, h, w), QK-norm)
+                 -> cross-attention to MiniLM text -> MLP, each pre-RMSNorm
+      -> RMSNorm -> logits over the vocabulary
+
+A slot carries the position of the token it predicts, so every query knows which (t, h, w)
+it is about to fill. Incremental decoding keeps each block's keys and values (``KVCache``):
+one new token costs one slot's work instead of the whole prefix's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..wfm.model import RMSNorm, apply_rope, rope_3d
+
+
+@dataclass(frozen=True)
+class ARConfig:
+    name: str = "ar-dv4x8x8"
+    tokenizer: str = "dv4x8x8"  # the tokens it was trained on
+    vocabulary: int = 1000
+    latent_frames: int = 5  # the longest clip: 1 + 4·4 = 17 frames
+    grid: tuple[int, int] = (8, 8)  # latent grid of a 64x64 clip
+    width: int = 256
+    depth: int = 6
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    text_dim: int = 384  # MiniLM token embeddings; 0: no cross-attention
+    dropout: float = 0.1
+
+    @property
+    def head_dim(self) -> int:
+        return self.width // self.heads
+
+    @property
+    def frame_tokens(self) -> int:
+        return self.grid[0] * self.grid[1]
+
+    @property
+    def max_tokens(self) -> int:
+        return self.latent_frames * self.frame_tokens
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ARConfig:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "grid" in known:
+            known["grid"] = tuple(known["grid"])
+        return cls(**known)
+
+
+PRESETS: dict[str, ARConfig] = {
+    "ar-dv4x8x8": ARConfig(),
+    "tiny-ar": ARConfig(name="tiny-ar", width=32, depth=1, heads=2),
+}
+
+
+@dataclass
+class KVCache:
+    """Each block's keys and values [B, heads, N, head_dim] for the slots seen so far."""
+
+    keys: list[torch.Tensor] = field(default_factory=list)
+    values: list[torch.Tensor] = field(default_factory=list)
+
+    @property
+    def length(self) -> int:
+        return int(self.keys[0].shape[2]) if self.keys else 0
+
+    def select(self, rows: torch.Tensor) -> KVCache:
+        """The cache of the batch rows ``rows`` (beam search keeps and repeats rows)."""
+        return KVCache([k[rows] for k in self.keys], [v[rows] for v in self.values])
+
+
+class SelfAttention(nn.Module):
+    """Causal multi-head self-attention with QK-norm and RoPE, appending to a KV cache."""
+
+    def __init__(self, cfg: ARConfig) -> None:
+        super().__init__()
+        self.heads = cfg.heads
+        self.qkv = nn.Linear(cfg.width, 3 * cfg.width, bias=False)
+        self.q_norm = RMSNorm(cfg.head_dim)
+        self.k_norm = RMSNorm(cfg.head_dim)
+        self.out = nn.Linear(cfg.width, cfg.width)
+
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], cache: KVCache | None,
+                layer: int) -> torch.Tensor:
+        b, n, d = x.shape
+        q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        q, k = apply_rope(self.q_norm(q), *rope), apply_rope(self.k_norm(k), *rope)
+        past = 0
+        if cache is not None:
+            if layer < len(cache.keys):
+                past = cache.keys[layer].shape[2]
+                k = torch.cat([cache.keys[layer], k], 2)
+                v = torch.cat([cache.values[layer], v], 2)
+                cache.keys[layer], cache.values[layer] = k, v
+            else:
+                cache.keys.append(k)
+                cache.values.append(v)
+        if past == 0:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=n > 1)
+        else:  # new slots see every cached one and the new ones before them
+            allowed = torch.ones(n, past + n, dtype=torch.bool, device=x.device).tril(past)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+        return self.out(y.transpose(1, 2).reshape(b, n, d))
+
+
+class CrossAttention(nn.Module):
+    """Attention from the video tokens to the prompt's token embeddings (QK-norm)."""
+
+    def __init__(self, cfg: ARConfig) -> None:
+        super().__init__()
+        self.heads = cfg.heads
+        self.q = nn.Linear(cfg.width, cfg.width, bias=False)
+        self.kv = nn.Linear(cfg.text_dim, 2 * cfg.width, bias=False)
+        self.q_norm = RMSNorm(cfg.head_dim)
+        self.k_norm = RMSNorm(cfg.head_dim)
+        self.out = nn.Linear(cfg.width, cfg.width)
+
+    def forward(self, x: torch.Tensor, text: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, n, d = x.shape
+        q = self.q_norm(self.q(x).reshape(b, n, self.heads, -1).transpose(1, 2))
+        k, v = self.kv(text).reshape(b, text.shape[1], 2, self.heads, -1).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(q, self.k_norm(k), v, attn_mask=mask[:, None, None, :])
+        return self.out(y.transpose(1, 2).reshape(b, n, d))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: ARConfig) -> None:
+        super().__init__()
+        d = cfg.width
+        self.attn_norm, self.attn = RMSNorm(d), SelfAttention(cfg)
+        self.cross = CrossAttention(cfg) if cfg.text_dim else None
+        self.cross_norm = RMSNorm(d) if cfg.text_dim else None
+        hidden = int(d * cfg.mlp_ratio)
+        self.mlp_norm = RMSNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, d))
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], text: torch.Tensor | None,
+                text_mask: torch.Tensor | None, cache: KVCache | None, layer: int) -> torch.Tensor:
+        x = x + self.drop(self.attn(self.attn_norm(x), rope, cache, layer))
+        if self.cross is not None and self.cross_norm is not None and text is not None and text_mask is not None:
+            x = x + self.drop(self.cross(self.cross_norm(x), text, text_mask))
+        return x + self.drop(self.mlp(self.mlp_norm(x)))
+
+
+class VideoGPT(nn.Module):
+    """Next-token logits for a video's token ids in (t, h, w) raster order."""
+
+    def __init__(self, cfg: ARConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.width
+        self.embed = nn.Embedding(cfg.vocabulary, d)
+        self.start = nn.Parameter(torch.zeros(d))
+        self.position = nn.Parameter(torch.zeros(cfg.max_tokens, d))
+        self.text_norm = nn.LayerNorm(cfg.text_dim) if cfg.text_dim else None
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
+        self.norm = RMSNorm(d)
+        self.head = nn.Linear(d, cfg.vocabulary, bias=False)
+        nn.init.normal_(self.embed.weight, std=0.02)
+        nn.init.normal_(self.position, std=0.02)
+        nn.init.normal_(self.start, std=0.02)
+        for name, p in self.blocks.named_parameters():  # residual branches start small
+            if name.endswith(("out.weight", "mlp.2.weight")):
+                nn.init.normal_(p, std=0.02 / (2 * cfg.depth) ** 0.5)
+            elif name.endswith(("out.bias", "mlp.2.bias")):
+                nn.init.zeros_(p)
+
+    def rope(self, start: int, n: int, grid: tuple[int, int],
+             device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """RoPE angles of token positions start..start+n in (t, h, w) raster order."""
+        frames = (start + n + grid[0] * grid[1] - 1) // (grid[0] * grid[1])
+        cos, sin = rope_3d(frames, *grid, self.cfg.head_dim)
+        return cos[start : start + n].to(device), sin[start : start + n].to(device)
+
+    def text(self, text: torch.Tensor | None) -> torch.Tensor | None:
+        return None if text is None or self.text_norm is None else self.text_norm(text)
+
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        start: int = 0,
+        text: torch.Tensor | None = None,
+        text_mask: torch.Tensor | None = None,
+        cache: KVCache | None = None,
+        grid: tuple[int, int] | None = None,
+        normalized_text: bool = False,
+    ) -> torch.Tensor:
+        """Logits [B, n, V] for slots start..start+n. ``inputs`` [B, n] are the tokens
+        before each slot's target: token ids, or -1 for the start token (slot 0).
+        ``cache`` holds slots 0..start-1 and is extended; ``normalized_text`` says ``text``
+        already went through ``text()`` (callers decoding token by token do it once)."""
+        n = inputs.shape[1]
+        grid = grid or self.cfg.grid
+        if start + n > self.cfg.max_tokens:
+            raise ValueError(f"{start + n} tokens: the model sees at most {self.cfg.max_tokens}")
+        x = self.embed(inputs.clamp_min(0))
+        x = torch.where((inputs < 0)[..., None], self.start.to(x.dtype), x)
+        x = x + self.position[start : start + n].to(x.dtype)
+        rope = self.rope(start, n, grid, x.device)
+        context = text if normalized_text else self.text(text)
+        for i, block in enumerate(self.blocks):
+            x = block(x, rope, context, text_mask, cache, i)
+        return self.head(self.norm(x))
+
+
+def shifted(tokens: torch.Tensor) -> torch.Tensor:
+    """Token ids [B, N] -> each slot's input: the start token (-1), then tokens 0..N-2."""
+    return torch.cat([torch.full_like(tokens[:, :1], -1), tokens[:, :-1]], 1)
