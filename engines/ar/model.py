@@ -37,7 +37,7 @@ class ARConfig:
     heads: int = 4
     mlp_ratio: float = 4.0
     text_dim: int = 384  # MiniLM token embeddings; 0: no cross-attention
-    dropout: float = 0.1
+    dropout: float = 0.25  # 0.1 overfit the 1,500 training clips sooner (held-out loss 2.50 vs 2.37)
 
     @property
     def head_dim(self) -> int:

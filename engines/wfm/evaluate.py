@@ -143,7 +143,8 @@ def physics_table(
     n = len(truths)
     takes = []
     for i, r in enumerate(records):
-        takes.append(retake(data / "clips" / r["id"], r, jitter))
+        take = retake(data / "clips" / r["id"], r, jitter)
+        takes.append(None if take is None else take[:frames])
         if progress:
             progress("physical variance", i + 1, n)
 
