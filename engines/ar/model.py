@@ -74,6 +74,7 @@ class KVCache:
 
     keys: list[torch.Tensor] = field(default_factory=list)
     values: list[torch.Tensor] = field(default_factory=list)
+    text: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)  # cross-attention's, per block
 
     @property
     def length(self) -> int:
@@ -81,7 +82,8 @@ class KVCache:
 
     def select(self, rows: torch.Tensor) -> KVCache:
         """The cache of the batch rows ``rows`` (beam search keeps and repeats rows)."""
-        return KVCache([k[rows] for k in self.keys], [v[rows] for v in self.values])
+        return KVCache([k[rows] for k in self.keys], [v[rows] for v in self.values],
+                       [(k[rows], v[rows]) for k, v in self.text])
 
 
 class SelfAttention(nn.Module):
@@ -130,11 +132,21 @@ class CrossAttention(nn.Module):
         self.k_norm = RMSNorm(cfg.head_dim)
         self.out = nn.Linear(cfg.width, cfg.width)
 
-    def forward(self, x: torch.Tensor, text: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def keys_values(self, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        k, v = self.kv(text).reshape(text.shape[0], text.shape[1], 2, self.heads, -1).permute(2, 0, 3, 1, 4)
+        return self.k_norm(k), v
+
+    def forward(self, x: torch.Tensor, text: torch.Tensor, mask: torch.Tensor, cache: KVCache | None,
+                layer: int) -> torch.Tensor:
         b, n, d = x.shape
         q = self.q_norm(self.q(x).reshape(b, n, self.heads, -1).transpose(1, 2))
-        k, v = self.kv(text).reshape(b, text.shape[1], 2, self.heads, -1).permute(2, 0, 3, 1, 4)
-        y = F.scaled_dot_product_attention(q, self.k_norm(k), v, attn_mask=mask[:, None, None, :])
+        if cache is None:
+            k, v = self.keys_values(text)
+        else:  # the prompt's keys and values are the same for every token: made once
+            if layer == len(cache.text):
+                cache.text.append(self.keys_values(text))
+            k, v = cache.text[layer]
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None, None, :])
         return self.out(y.transpose(1, 2).reshape(b, n, d))
 
 
@@ -154,7 +166,7 @@ class Block(nn.Module):
                 text_mask: torch.Tensor | None, cache: KVCache | None, layer: int) -> torch.Tensor:
         x = x + self.drop(self.attn(self.attn_norm(x), rope, cache, layer))
         if self.cross is not None and self.cross_norm is not None and text is not None and text_mask is not None:
-            x = x + self.drop(self.cross(self.cross_norm(x), text, text_mask))
+            x = x + self.drop(self.cross(self.cross_norm(x), text, text_mask, cache, layer))
         return x + self.drop(self.mlp(self.mlp_norm(x)))
 
 
@@ -172,6 +184,7 @@ class VideoGPT(nn.Module):
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
         self.norm = RMSNorm(d)
         self.head = nn.Linear(d, cfg.vocabulary, bias=False)
+        self._rope: dict[tuple[tuple[int, int], torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
         nn.init.normal_(self.embed.weight, std=0.02)
         nn.init.normal_(self.position, std=0.02)
         nn.init.normal_(self.start, std=0.02)
@@ -184,9 +197,13 @@ class VideoGPT(nn.Module):
     def rope(self, start: int, n: int, grid: tuple[int, int],
              device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """RoPE angles of token positions start..start+n in (t, h, w) raster order."""
-        frames = (start + n + grid[0] * grid[1] - 1) // (grid[0] * grid[1])
-        cos, sin = rope_3d(frames, *grid, self.cfg.head_dim)
-        return cos[start : start + n].to(device), sin[start : start + n].to(device)
+        key = (grid, device)
+        if key not in self._rope:  # every position the model can see, made once per grid and device
+            frames = self.cfg.max_tokens // (grid[0] * grid[1]) + 1
+            cos, sin = rope_3d(frames, *grid, self.cfg.head_dim)
+            self._rope[key] = (cos.to(device), sin.to(device))
+        cos, sin = self._rope[key]
+        return cos[start : start + n], sin[start : start + n]
 
     def text(self, text: torch.Tensor | None) -> torch.Tensor | None:
         return None if text is None or self.text_norm is None else self.text_norm(text)

@@ -143,8 +143,11 @@ def continue_tokens(
         raise ARInputError(f"token ids must be within 0..{vocabulary - 1}, got {int(given.min())}.."
                            f"{int(given.max())}")
     if latent_frames * per_frame > net.cfg.max_tokens:
+        gh, gw = net.cfg.grid
         raise ARInputError(f"{latent_frames} latent frames of {h}x{w} tokens is {latent_frames * per_frame} tokens; "
-                           f"the model sees at most {net.cfg.max_tokens}")
+                           f"the model sees at most {net.cfg.max_tokens} (it was trained on {8 * gw}x{8 * gh} clips "
+                           f"of {1 + 4 * (net.cfg.latent_frames - 1)} frames): resize the clip or generate "
+                           "fewer frames")
     if not tg < latent_frames:
         raise ARInputError(f"{tg} latent frames given: nothing left to generate in {latent_frames}")
     if text is not None and text.shape[0] != b:

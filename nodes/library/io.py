@@ -113,6 +113,26 @@ def Trim(ctx: Context, video: Video, start: int, count: int) -> dict[str, Video]
 
 
 @node(
+    "worldgraph.io.Resize",
+    inputs=[
+        Input("video", VIDEO, doc="the clip"),
+        Input("width", INT, 64, "pixels; the shipped models were trained at 64x64", range=(8, 4096)),
+        Input("height", INT, 64, "pixels", range=(8, 4096)),
+    ],
+    outputs=[Output("video", VIDEO, "the resized frames")],
+)
+def Resize(ctx: Context, video: Video, width: int, height: int) -> dict[str, Video]:
+    """Scale every frame to a size a model takes (area averaging when shrinking)."""
+    import cv2
+    import numpy as np
+
+    shrink = width * height < video.frames.shape[1] * video.frames.shape[2]
+    interpolation = cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+    frames = np.stack([cv2.resize(f, (width, height), interpolation=interpolation) for f in video.frames])
+    return {"video": Video(frames, video.fps)}
+
+
+@node(
     "worldgraph.io.Stack",
     inputs=[
         Input("top", VIDEO, doc="shown above, e.g. the truth"),
