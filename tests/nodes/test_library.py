@@ -88,3 +88,16 @@ def test_cancel_while_writing_leaves_no_partial_file(sample_video, tmp_path, tar
     result = Executor(handlers=[stop_midway]).run(g, tmp_path, cancel=cancel)
     assert result.status == "cancelled"
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_resize_scales_every_frame_and_keeps_the_picture(sample_video, tmp_path):
+    g = Graph("/G", registry=default_registry(), base_dir=sample_video.parent)
+    g.add_node("load", "worldgraph.io.LoadVideo", values={"path": sample_video.name, "max_frames": 3})
+    g.add_node("small", "worldgraph.io.Resize", values={"width": 64, "height": 32})
+    g.connect("load", "video", "small", "video")
+    result = Executor().run(g, tmp_path)
+    big, small = result.outputs["/G/load"]["video"], result.outputs["/G/small"]["video"]
+    assert small.frames.shape == (3, 32, 64, 3) and small.fps == big.fps
+    # area averaging: each output pixel is the mean of a 4x2 block of the input
+    block = big.frames[:, :4, :2].reshape(3, -1, 3).mean(1)
+    assert np.abs(small.frames[:, 0, 0].astype(float) - block).max() <= 1
