@@ -17,7 +17,7 @@ from ..tokenizer.model import Tokenizer
 from .data import discrete, token_fingerprint
 from .model import ARConfig, VideoGPT
 from .sample import ARInputError, ARSampling, Verifier, continue_tokens
-from .verify import VERIFIERS, diffusion, likelihood
+from .verify import VERIFIERS, diffusion, forecast, likelihood
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 DEFAULT = "ar-dv4x8x8"
@@ -55,10 +55,10 @@ class ARWorldModel:
     def verifier(self, name: str) -> Verifier:
         if name == "likelihood":
             return likelihood
-        if name == "diffusion":
+        if name in ("diffusion", "forecast"):
             from ..wfm.api import load as load_wfm
 
-            return diffusion(load_wfm(), self.tokenizer)
+            return (diffusion if name == "diffusion" else forecast)(load_wfm(), self.tokenizer)
         raise ARInputError(f"unknown verifier {name!r}: use {', '.join(VERIFIERS)}")
 
     def generate(

@@ -7,6 +7,11 @@
   levels with the same noise for every candidate, and denoised with the given frames as
   the condition; the EDM-weighted error on the generated frames is low where the diffusion
   model finds the future plausible. A second, independently trained model is the judge.
+- ``forecast``: agreement with the diffusion model's own Video2World forecast from the same
+  given frames (one sample per clip, made once): minus the mean squared distance in its
+  continuous latents over the generated frames. Where the likelihood and the denoising
+  error both favour futures in which little moves (easy to predict, easy to denoise), the
+  forecast carries the motion the diffusion model expects.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from ..wfm.api import WorldModel
 from ..wfm.edm import Condition
 from .sample import Verifier
 
-VERIFIERS = ("likelihood", "diffusion")
+VERIFIERS = ("likelihood", "diffusion", "forecast")
 
 
 def likelihood(tokens: torch.Tensor, given: int, loglik: torch.Tensor) -> torch.Tensor:
@@ -53,5 +58,30 @@ def diffusion(world: WorldModel, tokenizer: Tokenizer, sigmas: tuple[float, ...]
                 error += weight * (denoised - latents)[:, :, given:].pow(2).flatten(1).mean(1)
             out.append(-error / len(sigmas))
         return torch.cat(out)
+
+    return score
+
+
+def forecast(world: WorldModel, tokenizer: Tokenizer, steps: int = 15, batch: int = 32, seed: int = 0) -> Verifier:
+    """A verifier scoring candidates by closeness to ``world``'s Video2World forecast."""
+    from ..wfm.api import Sampling
+
+    made: dict[bytes, torch.Tensor] = {}  # the given tokens -> the forecast's latents
+
+    @torch.no_grad()
+    def score(tokens: torch.Tensor, given: int, loglik: torch.Tensor) -> torch.Tensor:
+        latents = torch.cat([world.space.encode(tokenizer.decode_tokens(tokens[i : i + batch]).clamp(-1, 1))
+                             for i in range(0, len(tokens), batch)])
+        keys = [t[:given].numpy().tobytes() for t in tokens]
+        new = sorted({k: i for i, k in enumerate(keys) if k not in made}.items(), key=lambda kv: kv[1])
+        for start in range(0, len(new), batch):
+            rows = [i for _, i in new[start : start + batch]]
+            # the full clip the model was trained on; a beam's prefix compares with its start
+            out = world.generate([""] * len(rows), Sampling(steps=steps, guidance=0, seed=seed),
+                                 given=latents[rows][:, :, :given], frames=17)
+            for (key, _), z in zip(new[start : start + batch], out, strict=True):
+                made[key] = z
+        reference = torch.stack([made[k][:, : latents.shape[2]] for k in keys])
+        return -(latents - reference)[:, :, given:].pow(2).flatten(1).mean(1)
 
     return score

@@ -180,3 +180,29 @@ def test_evaluation_puts_both_paradigms_in_one_table(tiny_model, clips):
     assert table["autoregressive"]["seconds_per_clip"] > 0
     assert table["dv_reconstruction"]["mse"]["1"] < table["autoregressive"]["mse"]["1"]
     assert table["settings"]["search"] == "none"
+
+
+def test_the_forecast_verifier_prefers_the_future_the_diffusion_model_expects():
+    from worldgraph.engines.ar.verify import forecast
+    from worldgraph.engines.tokenizer import checkpoint
+    from worldgraph.engines.wfm import api as wfm
+
+    world, dv = wfm.load(), checkpoint.load("dv4x8x8")
+    calls = []
+    generate = world.generate
+
+    def counted(*args, **kwargs):
+        calls.append(len(args[0]))
+        return generate(*args, **kwargs)
+
+    world.generate = counted
+    try:
+        score = forecast(world, dv, steps=4)
+        given = torch.randint(0, 1000, (1, 1, 8, 8), generator=torch.Generator().manual_seed(0))
+        still = given.repeat(1, 3, 1, 1)  # nothing moves
+        noise = torch.cat([given, torch.randint(0, 1000, (1, 2, 8, 8))], 1)  # random tokens
+        scores = score(torch.cat([still, noise, still]), 1, torch.zeros(3))
+    finally:
+        del world.generate
+    assert calls == [1]  # one forecast for the three candidates of the same clip
+    assert scores[0] == scores[2] and scores[0] > scores[1]
