@@ -10,16 +10,18 @@ import copy
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from .media.files import atomic_output
+
+R = TypeVar("R")
 
 
 @cache
@@ -53,6 +55,17 @@ def training_device(name: str) -> torch.device:
     if device.type not in ("cpu", "cuda"):
         raise ValueError(f"device {name!r}: training runs on cpu or cuda")
     return device
+
+
+def start_run(recipes: Mapping[str, R], name: str, device: str, threads: int, run_dir: Path) -> tuple[R, torch.device]:
+    """The recipe ``name`` and the checked device of a run about to start in ``run_dir``."""
+    if name not in recipes:
+        raise ValueError(f"unknown recipe {name!r}; recipes: {', '.join(recipes)}")
+    where = training_device(device)
+    if threads:
+        torch.set_num_threads(threads)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return recipes[name], where
 
 
 def scheduled_lr(base: float, step: int, warmup: int, decay_steps: int) -> float:

@@ -6,7 +6,6 @@ a model that overfits easily), with the captions' MiniLM token embeddings, cache
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,17 +15,12 @@ import torch
 
 from ..tokenizer import checkpoint as tokenizers
 from ..tokenizer.model import Tokenizer
-from ..wfm.data import encode_windows
+from ..wfm.data import encode_windows, fingerprint
 
 
 def token_fingerprint(model: Tokenizer) -> str:
-    """sha256 of the encoder's weights: what fixes which ids a clip becomes."""
-    digest = hashlib.sha256()
-    state = model.state_dict()
-    for key in sorted(k for k in state if k.startswith("encoder.")):
-        digest.update(key.encode())
-        digest.update(state[key].half().numpy().tobytes())
-    return digest.hexdigest()
+    """What fixes which ids a clip becomes: the encoder's weights."""
+    return fingerprint(model, ("encoder.",))
 
 
 def discrete(name: str) -> Tokenizer:

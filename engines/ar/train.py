@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import weights as files
-from ..training import EMARun, autocast, fit, load_state, training_device
+from ..training import EMARun, autocast, fit, load_state, start_run
 from .data import Batches, build_cache, load_cache, token_fingerprint
 from .model import PRESETS, VideoGPT, shifted
 
@@ -72,14 +72,8 @@ def train(
 ) -> Path:
     """Train (or resume) ``recipe_name`` on the clips of ``data``; returns the run's checkpoint.
     The token cache is made on the CPU; the steps run on ``device``."""
-    if recipe_name not in RECIPES:
-        raise ValueError(f"unknown recipe {recipe_name!r}; recipes: {', '.join(RECIPES)}")
-    recipe = RECIPES[recipe_name]
-    where = training_device(device)
-    if threads:
-        torch.set_num_threads(threads)
+    recipe, where = start_run(RECIPES, recipe_name, device, threads, run_dir)
     cfg = PRESETS[recipe.model]
-    run_dir.mkdir(parents=True, exist_ok=True)
     cache_path = run_dir / "tokens.safetensors"
     if not cache_path.exists():
         build_cache(data, cfg.tokenizer, cache_path, progress=encoding)

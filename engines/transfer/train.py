@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .. import weights as files
-from ..training import autocast, fit, load_state, training_device
+from ..training import autocast, fit, load_state, start_run
 from ..wfm import api as wfm
 from ..wfm.edm import Denoiser, edm_loss
 from ..wfm.train import Batches, Run
@@ -68,16 +68,10 @@ def train(
     encoding: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Train (or resume) a ``modality`` branch on ``base`` (default: the recipe's world model)."""
-    if recipe_name not in RECIPES:
-        raise ValueError(f"unknown recipe {recipe_name!r}; recipes: {', '.join(RECIPES)}")
     if modality not in MODALITIES:
         raise ValueError(f"unknown modality {modality!r}; modalities: {', '.join(MODALITIES)}")
-    recipe = RECIPES[recipe_name]
-    where = training_device(device)
-    if threads:
-        torch.set_num_threads(threads)
+    recipe, where = start_run(RECIPES, recipe_name, device, threads, run_dir)
     world = wfm.load(base or recipe.model)
-    run_dir.mkdir(parents=True, exist_ok=True)
     cache_path = run_dir / "controls.safetensors"
     if not cache_path.exists():
         build_cache(data, world.space, modality, cache_path, seed=recipe.seed, progress=encoding)

@@ -25,12 +25,13 @@ from ..tokenizer import checkpoint as tokenizers
 STYLES = ("rgb.mp4", "rgb_plain.mp4")
 
 
-def latent_fingerprint(model: torch.nn.Module) -> str:
-    """sha256 of what fixes the latent space: the encoder's weights and the latent
-    statistics. A retrained decoder keeps it; anything that moves the latents changes it."""
+def fingerprint(model: torch.nn.Module, prefixes: tuple[str, ...] = ("encoder.", "latent_")) -> str:
+    """sha256 of the weights whose names start with ``prefixes``. For the latent space: the
+    encoder's weights and the latent statistics. A retrained decoder keeps it; anything
+    that moves the latents changes it."""
     digest = hashlib.sha256()
     state = model.state_dict()
-    for key in sorted(k for k in state if k.startswith("encoder.") or k.startswith("latent_")):
+    for key in sorted(k for k in state if k.startswith(prefixes)):
         digest.update(key.encode())
         digest.update(state[key].half().numpy().tobytes())
     return digest.hexdigest()
@@ -47,7 +48,7 @@ class LatentSpace:
         self.mean = self.model.latent_mean.reshape(1, -1, 1, 1, 1).float()
         self.std = self.model.latent_std.reshape(1, -1, 1, 1, 1).float()
         self.sigma_data = sigma_data
-        self.fingerprint = latent_fingerprint(self.model)
+        self.fingerprint = fingerprint(self.model)
 
     @property
     def channels(self) -> int:

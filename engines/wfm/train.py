@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .. import weights as files
-from ..training import EMARun, autocast, fit, load_state, training_device
+from ..training import EMARun, autocast, fit, load_state, start_run
 from .data import LatentSpace, build_cache, load_cache
 from .edm import Condition, Denoiser, Uncertainty, edm_loss
 from .model import PRESETS, DiT
@@ -111,15 +111,9 @@ def train(
 ) -> Path:
     """Train (or resume) ``recipe_name`` on the clips of ``data``; returns the run's checkpoint.
     The latent cache is encoded on the CPU; the steps run on ``device``."""
-    if recipe_name not in RECIPES:
-        raise ValueError(f"unknown recipe {recipe_name!r}; recipes: {', '.join(RECIPES)}")
-    recipe = RECIPES[recipe_name]
-    where = training_device(device)
-    if threads:
-        torch.set_num_threads(threads)
+    recipe, where = start_run(RECIPES, recipe_name, device, threads, run_dir)
     cfg = PRESETS[recipe.model]
     space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
-    run_dir.mkdir(parents=True, exist_ok=True)
     cache_path = run_dir / "latents.safetensors"
     if not cache_path.exists():
         build_cache(data, space, cache_path, progress=encoding)

@@ -8,12 +8,13 @@ usage, 130 cancelled (Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -510,21 +511,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def eval_wfm(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def stage_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A bar on a terminal for an evaluation's stages: ``progress(stage, done, total)``."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from worldgraph.engines.weights import CheckpointError
-    from worldgraph.engines.wfm.api import DEFAULT, Sampling, WFMInputError, load
-    from worldgraph.engines.wfm.evaluate import evaluate
-    from worldgraph.nodes import WorldgraphError
-
-    tty = sys.stderr.isatty()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), disable=not tty) as bar:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("loading", total=None)
 
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
 
+        yield progress
+
+
+def eval_wfm(args: argparse.Namespace) -> int:
+    from worldgraph.engines.weights import CheckpointError
+    from worldgraph.engines.wfm.api import DEFAULT, Sampling, WFMInputError, load
+    from worldgraph.engines.wfm.evaluate import evaluate
+    from worldgraph.nodes import WorldgraphError
+
+    with stage_progress() as progress:
         try:
             model = load(args.model or DEFAULT)
             table = evaluate(model, args.data, Sampling(steps=args.steps, guidance=args.guidance), args.clips,
@@ -565,8 +573,6 @@ def print_physics_table(table: dict[str, Any]) -> None:
 
 
 def eval_ar(args: argparse.Namespace) -> int:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from worldgraph.engines.ar.api import DEFAULT, load
     from worldgraph.engines.ar.evaluate import evaluate
     from worldgraph.engines.ar.sample import ARInputError, ARSampling
@@ -575,13 +581,7 @@ def eval_ar(args: argparse.Namespace) -> int:
     from worldgraph.nodes import WorldgraphError
 
     settings = ARSampling(args.temperature, args.top_p, args.seed, args.search, args.candidates, args.beam_width)
-    tty = sys.stderr.isatty()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), disable=not tty) as bar:
-        task = bar.add_task("loading", total=None)
-
-        def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total)
-
+    with stage_progress() as progress:
         try:
             settings.check()
             model = load(args.model or DEFAULT)
