@@ -11,6 +11,7 @@ A verifier maps candidate clips (token ids [B, T', h, w]) to scores, higher is b
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -88,8 +89,8 @@ class Decoder:
         """The same decoder over the batch rows ``rows`` (their prompts follow them)."""
         text = None if self.text is None else self.text[rows]
         mask = None if self.text_mask is None else self.text_mask[rows]
-        other = Decoder.__new__(Decoder)
-        other.__dict__ = self.__dict__ | {"text": text, "text_mask": mask}
+        other = copy.copy(self)
+        other.text, other.text_mask = text, mask
         return other
 
     def logits(self, inputs: torch.Tensor, start: int, cache: KVCache | None) -> torch.Tensor:
