@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..wfm.model import RMSNorm, apply_rope, rope_3d
+from ..wfm.model import apply_rope, rope_3d
 
 
 @dataclass(frozen=True)
@@ -70,19 +70,34 @@ PRESETS: dict[str, ARConfig] = {
 
 @dataclass
 class KVCache:
-    """Each block's keys and values [B, heads, N, head_dim] for the slots seen so far."""
+    """Each block's keys and values for the slots seen so far, in buffers [B, heads, capacity,
+    head_dim] allocated once (growing them by concatenation cost a seventh of decoding)."""
 
     keys: list[torch.Tensor] = field(default_factory=list)
     values: list[torch.Tensor] = field(default_factory=list)
+    filled: list[int] = field(default_factory=list)  # slots held, per block
     text: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)  # cross-attention's, per block
 
     @property
     def length(self) -> int:
-        return int(self.keys[0].shape[2]) if self.keys else 0
+        return self.filled[-1] if self.filled else 0
+
+    def append(self, layer: int, k: torch.Tensor, v: torch.Tensor, capacity: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Store block ``layer``'s new keys and values; all of its keys and values so far."""
+        if layer == len(self.keys):
+            b, h, _, d = k.shape
+            self.keys.append(k.new_empty(b, h, capacity, d))
+            self.values.append(v.new_empty(b, h, capacity, d))
+            self.filled.append(0)
+        start, end = self.filled[layer], self.filled[layer] + k.shape[2]
+        self.keys[layer][:, :, start:end] = k
+        self.values[layer][:, :, start:end] = v
+        self.filled[layer] = end
+        return self.keys[layer][:, :, :end], self.values[layer][:, :, :end]
 
     def select(self, rows: torch.Tensor) -> KVCache:
         """The cache of the batch rows ``rows`` (beam search keeps and repeats rows)."""
-        return KVCache([k[rows] for k in self.keys], [v[rows] for v in self.values],
+        return KVCache([k[rows] for k in self.keys], [v[rows] for v in self.values], list(self.filled),
                        [(k[rows], v[rows]) for k, v in self.text])
 
 
@@ -91,10 +106,10 @@ class SelfAttention(nn.Module):
 
     def __init__(self, cfg: ARConfig) -> None:
         super().__init__()
-        self.heads = cfg.heads
+        self.heads, self.capacity = cfg.heads, cfg.max_tokens
         self.qkv = nn.Linear(cfg.width, 3 * cfg.width, bias=False)
-        self.q_norm = RMSNorm(cfg.head_dim)
-        self.k_norm = RMSNorm(cfg.head_dim)
+        self.q_norm = nn.RMSNorm(cfg.head_dim, eps=1e-6)
+        self.k_norm = nn.RMSNorm(cfg.head_dim, eps=1e-6)
         self.out = nn.Linear(cfg.width, cfg.width)
 
     def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], cache: KVCache | None,
@@ -104,16 +119,12 @@ class SelfAttention(nn.Module):
         q, k = apply_rope(self.q_norm(q), *rope), apply_rope(self.k_norm(k), *rope)
         past = 0
         if cache is not None:
-            if layer < len(cache.keys):
-                past = cache.keys[layer].shape[2]
-                k = torch.cat([cache.keys[layer], k], 2)
-                v = torch.cat([cache.values[layer], v], 2)
-                cache.keys[layer], cache.values[layer] = k, v
-            else:
-                cache.keys.append(k)
-                cache.values.append(v)
+            past = cache.filled[layer] if layer < len(cache.filled) else 0
+            k, v = cache.append(layer, k, v, self.capacity)
         if past == 0:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=n > 1)
+        elif n == 1:  # one new slot sees every slot so far
+            y = F.scaled_dot_product_attention(q, k, v)
         else:  # new slots see every cached one and the new ones before them
             allowed = torch.ones(n, past + n, dtype=torch.bool, device=x.device).tril(past)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
@@ -128,8 +139,8 @@ class CrossAttention(nn.Module):
         self.heads = cfg.heads
         self.q = nn.Linear(cfg.width, cfg.width, bias=False)
         self.kv = nn.Linear(cfg.text_dim, 2 * cfg.width, bias=False)
-        self.q_norm = RMSNorm(cfg.head_dim)
-        self.k_norm = RMSNorm(cfg.head_dim)
+        self.q_norm = nn.RMSNorm(cfg.head_dim, eps=1e-6)
+        self.k_norm = nn.RMSNorm(cfg.head_dim, eps=1e-6)
         self.out = nn.Linear(cfg.width, cfg.width)
 
     def keys_values(self, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -154,11 +165,11 @@ class Block(nn.Module):
     def __init__(self, cfg: ARConfig) -> None:
         super().__init__()
         d = cfg.width
-        self.attn_norm, self.attn = RMSNorm(d), SelfAttention(cfg)
+        self.attn_norm, self.attn = nn.RMSNorm(d, eps=1e-6), SelfAttention(cfg)
         self.cross = CrossAttention(cfg) if cfg.text_dim else None
-        self.cross_norm = RMSNorm(d) if cfg.text_dim else None
+        self.cross_norm = nn.RMSNorm(d, eps=1e-6) if cfg.text_dim else None
         hidden = int(d * cfg.mlp_ratio)
-        self.mlp_norm = RMSNorm(d)
+        self.mlp_norm = nn.RMSNorm(d, eps=1e-6)
         self.mlp = nn.Sequential(nn.Linear(d, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, d))
         self.drop = nn.Dropout(cfg.dropout)
 
@@ -182,7 +193,7 @@ class VideoGPT(nn.Module):
         self.position = nn.Parameter(torch.zeros(cfg.max_tokens, d))
         self.text_norm = nn.LayerNorm(cfg.text_dim) if cfg.text_dim else None
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
-        self.norm = RMSNorm(d)
+        self.norm = nn.RMSNorm(d, eps=1e-6)
         self.head = nn.Linear(d, cfg.vocabulary, bias=False)
         self._rope: dict[tuple[tuple[int, int], torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
         nn.init.normal_(self.embed.weight, std=0.02)
