@@ -19,6 +19,7 @@ def test_the_autoregressive_model_ships():
 
 def test_ar_video2world_graph_writes_a_sheet_of_truth_over_prediction(capsys, tmp_path):
     code = main(["run", str(GRAPH), "--out", str(tmp_path), "--json",
+                 "--set", "/ARVideo2World/ar_video2world.search=best_of_n",
                  "--set", "/ARVideo2World/ar_video2world.candidates=2"])
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 0 and events[-1]["status"] == "ok", events[-1]
