@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .. import weights as files
 from ..training import EMARun, autocast, fit, load_state, start_run
-from .data import Batches, build_cache, load_cache, token_fingerprint
+from .data import Batches, build_cache, discrete, load_cache, token_fingerprint
 from .model import PRESETS, VideoGPT, shifted
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -82,8 +83,10 @@ def train(
     torch.manual_seed(recipe.seed)
     net = VideoGPT(cfg)
     run = EMARun(net).to(where)
-    decay = [p for n, p in run.net.named_parameters() if p.dim() >= 2 and "position" not in n]
-    rest = [p for n, p in run.net.named_parameters() if not (p.dim() >= 2 and "position" not in n)]
+    decay: list[nn.Parameter] = []  # weight matrices and embeddings; not norms, biases, positions
+    rest: list[nn.Parameter] = []
+    for n, p in net.named_parameters():
+        (decay if p.dim() >= 2 and "position" not in n else rest).append(p)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": recipe.weight_decay},
                              {"params": rest, "weight_decay": 0.0}], lr=recipe.lr, betas=(0.9, 0.95))
     checkpoint = run_dir / "last"
@@ -108,8 +111,6 @@ def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
     cfg = PRESETS[recipe.model]
     run = EMARun(VideoGPT(cfg))
     load_state(last, run, torch.optim.AdamW(run.parameters()))
-    from .data import discrete
-
     device = state.get("device", "cpu")
     command = f"worldgraph train ar --recipe {state['recipe']} --data {state['data']}"
     meta = {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"],

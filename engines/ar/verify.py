@@ -73,7 +73,7 @@ def forecast(world: WorldModel, tokenizer: Tokenizer, steps: int = 15, batch: in
         latents = torch.cat([world.space.encode(tokenizer.decode_tokens(tokens[i : i + batch]).clamp(-1, 1))
                              for i in range(0, len(tokens), batch)])
         keys = [t[:given].numpy().tobytes() for t in tokens]
-        new = sorted({k: i for i, k in enumerate(keys) if k not in made}.items(), key=lambda kv: kv[1])
+        new = list({k: i for i, k in enumerate(keys) if k not in made}.items())  # a row per clip
         for start in range(0, len(new), batch):
             rows = [i for _, i in new[start : start + batch]]
             # the full clip the model was trained on; a beam's prefix compares with its start
