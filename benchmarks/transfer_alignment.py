@@ -9,9 +9,15 @@ from the simulator. Metrics, per clip over the 17 frames, then averaged:
   branch is asked for, at the vis control's level of detail);
 - Edge F1: Canny edges of the output against the edge control, a pixel counting as matched
   within 1 pixel (at 64x64 an exact-pixel F1 mostly measures aliasing);
+- Depth si-RMSE: the shipped depth estimator on the output against the simulator's depth
+  (scale-invariant RMSE of log depth, lower is better);
+- Seg mIoU: the shipped segmentation estimator's classes on the output against the
+  simulator's segmentation as classes (floor, sphere, cube, ...);
 - PSNR / SSIM of the output against the held-out `real` render.
-Depth si-RMSE and segmentation mIoU need the depth / segmentation estimators, which do not
-exist yet: those columns are not printed.
+A `real render` row puts the held-out `real` render itself through the alignment metrics:
+the most a generated clip could reach with these estimators and thresholds.
+Then the issue's two checks: each controlled run against Text2World on its own modality's
+metric, and uniform multi-control within 10 % of the best single modality on each metric.
 
     python benchmarks/transfer_alignment.py --data data/heldout/dataset [--clips 16] [--steps 35] [--json]
 """
@@ -27,6 +33,9 @@ import cv2
 import numpy as np
 import torch
 
+from worldgraph.engines.estimate import api as estimators
+from worldgraph.engines.estimate.data import clip_classes
+from worldgraph.engines.estimate.model import CLASSES
 from worldgraph.engines.media.imageops import (
     BLUR_PRESETS,
     CANNY_PRESETS,
@@ -36,12 +45,16 @@ from worldgraph.engines.media.imageops import (
     segmentation_colours,
 )
 from worldgraph.engines.media.video import read_video
-from worldgraph.engines.metrics import psnr, ssim
+from worldgraph.engines.metrics import mean_iou, psnr, si_rmse, ssim
 from worldgraph.engines.sim.dataset import read_manifest
 from worldgraph.engines.transfer.api import ControlInput, available, transfer
 from worldgraph.engines.wfm import api as wfm
 
 FRAMES = 17
+ALIGNMENT = {"vis": "blur_ssim", "edge": "edge_f1", "depth": "depth_si_rmse", "seg": "seg_miou"}
+LOWER_IS_BETTER = {"depth_si_rmse"}
+COLUMNS = {"blur_ssim": "blur SSIM", "edge_f1": "edge F1", "depth_si_rmse": "depth siRMSE", "seg_miou": "seg mIoU",
+           "psnr": "PSNR", "ssim": "SSIM", "seconds_per_clip": "s/clip"}
 
 
 def blur(frames: np.ndarray) -> np.ndarray:
@@ -66,6 +79,39 @@ def edge_f1(out: np.ndarray, control: np.ndarray) -> float:
     precision = (out & near(control)).sum() / max(out.sum(), 1)
     recall = (control & near(out)).sum() / max(control.sum(), 1)
     return float(2 * precision * recall / max(precision + recall, 1e-9))
+
+
+def alignment(out: np.ndarray, edge: np.ndarray, depth: np.ndarray, classes: np.ndarray) -> dict[str, float]:
+    """How well frames follow the structure: edges, estimated depth and estimated classes."""
+    return {
+        "edge_f1": edge_f1(edges(out), edge),
+        "depth_si_rmse": si_rmse(torch.from_numpy(estimators.depth(out)), torch.from_numpy(depth)).mean().item(),
+        "seg_miou": mean_iou(torch.from_numpy(estimators.classes(out)), torch.from_numpy(classes), len(CLASSES)),
+    }
+
+
+def better(metric: str, a: float, b: float) -> bool:
+    return a < b if metric in LOWER_IS_BETTER else a > b
+
+
+def checks(table: dict[str, dict[str, float]]) -> list[str]:
+    """The issue's targets, each a line that says whether it holds."""
+    lines = []
+    for modality, metric in ALIGNMENT.items():
+        if modality in table:
+            own, base = table[modality][metric], table["text2world"][metric]
+            lines.append(f"{modality:>5} vs text2world on {COLUMNS[metric]}: {own:.3f} vs {base:.3f} "
+                         f"{'beats' if better(metric, own, base) else 'does NOT beat'}")
+    singles = [m for m in ALIGNMENT if m in table]
+    if "uniform" in table:
+        for metric in ALIGNMENT.values():
+            best = min if metric in LOWER_IS_BETTER else max
+            top = best(table[m][metric] for m in singles)
+            mine = table["uniform"][metric]
+            gap = (mine - top) / top if metric in LOWER_IS_BETTER else (top - mine) / top
+            lines.append(f"uniform on {COLUMNS[metric]}: {mine:.3f}, best single {top:.3f}: "
+                         f"{gap:+.1%} {'within 10 %' if gap <= 0.10 else 'NOT within 10 %'}")
+    return lines
 
 
 def controls_of(clip: Path, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
@@ -96,11 +142,18 @@ def main() -> None:
         settings["uniform"] = list(branches)
     sampling = wfm.Sampling(steps=args.steps, guidance=args.guidance, seed=0)
     rows: dict[str, dict[str, list[float]]] = {name: {} for name in settings}
+    if estimators.available() != ["depth", "seg"]:
+        parser.error("the depth and segmentation estimators are not installed (engines/checkpoints/estimate-*)")
     seconds: dict[str, float] = {name: 0.0 for name in settings}
     records = [r for r in read_manifest(args.data) if r.get("frames", FRAMES) >= FRAMES][: args.clips]
     for i, record in enumerate(records):
         clip = args.data / "clips" / record["id"]
         made, real, _ = controls_of(clip, np.random.default_rng(i))
+        depth = np.load(clip / "depth.npy")[:FRAMES].astype(np.float32)
+        classes = clip_classes(clip)[:FRAMES]
+        edge_control = made["edge"][..., 0] > 0
+        for k, v in alignment(real, edge_control, depth, classes).items():
+            rows.setdefault("real render", {}).setdefault(k, []).append(v)
         for name, modalities in settings.items():
             t0 = time.perf_counter()
             if modalities:
@@ -111,7 +164,7 @@ def main() -> None:
             seconds[name] += time.perf_counter() - t0
             figures = {
                 "blur_ssim": ssim(as_tensor(blur(out)), as_tensor(blur(real))).mean().item(),
-                "edge_f1": edge_f1(edges(out), made["edge"][..., 0] > 0),
+                **alignment(out, edge_control, depth, classes),
                 "psnr": psnr(as_tensor(out), as_tensor(real)).mean().item(),
                 "ssim": ssim(as_tensor(out), as_tensor(real)).mean().item(),
             }
@@ -119,15 +172,17 @@ def main() -> None:
                 rows[name].setdefault(k, []).append(v)
         print(f"clip {i + 1}/{len(records)}", flush=True)
     table = {name: {k: round(float(np.mean(v)), 4) for k, v in metrics.items()}
-             | {"seconds_per_clip": round(seconds[name] / len(records), 2)} for name, metrics in rows.items()}
+             | ({"seconds_per_clip": round(seconds[name] / len(records), 2)} if name in seconds else {})
+             for name, metrics in rows.items()}
     if args.json:
-        print(json.dumps({"clips": len(records), "steps": args.steps, "guidance": args.guidance, "table": table}))
+        print(json.dumps({"clips": len(records), "steps": args.steps, "guidance": args.guidance, "table": table,
+                          "checks": checks(table)}))
         return
     print(f"{len(records)} held-out clips, {FRAMES} frames, Heun {args.steps} steps, guidance {args.guidance:g}")
-    print(f"{'control':>12} {'blur SSIM':>10} {'edge F1':>8} {'PSNR':>7} {'SSIM':>6} {'s/clip':>7}")
+    print(f"{'control':>12} " + " ".join(f"{c:>12}" for c in COLUMNS.values()))
     for name, t in table.items():
-        print(f"{name:>12} {t['blur_ssim']:>10.3f} {t['edge_f1']:>8.3f} {t['psnr']:>7.2f} {t['ssim']:>6.3f} "
-              f"{t['seconds_per_clip']:>7.2f}")
+        print(f"{name:>12} " + " ".join(f"{t[k]:>12.3f}" if k in t else f"{'-':>12}" for k in COLUMNS))
+    print("\n".join(checks(table)))
 
 
 if __name__ == "__main__":

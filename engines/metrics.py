@@ -64,3 +64,26 @@ def motion_iou(x: torch.Tensor, y: torch.Tensor, threshold: float = 0.1) -> floa
     """Spatiotemporal IoU of the motion masks of two clips [T, C, H, W] in [0, 1]; None when
     neither moves."""
     return spatiotemporal_iou(motion_masks(x, threshold), motion_masks(y, threshold))
+
+
+def si_rmse(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Scale-invariant RMSE of log depth per frame (Eigen et al. 2014) over the pixels where
+    both depths are positive; frames [T, H, W] in any unit -> [T]. Multiplying ``pred`` by
+    any constant leaves it unchanged."""
+    valid = (pred > 0) & (truth > 0)
+    d = torch.where(valid, pred.clamp_min(1e-6).log() - truth.clamp_min(1e-6).log(), torch.zeros_like(pred))
+    n = valid.flatten(1).sum(1).clamp_min(1)
+    mean = d.flatten(1).sum(1) / n
+    return ((d.flatten(1) ** 2).sum(1) / n - mean**2).clamp_min(0).sqrt()
+
+
+def mean_iou(pred: torch.Tensor, truth: torch.Tensor, classes: int) -> float:
+    """Mean over classes of intersection over union, summed over all pixels of two integer
+    label maps; a class in neither map does not count."""
+    ious = []
+    for c in range(classes):
+        a, b = pred == c, truth == c
+        union = (a | b).sum().item()
+        if union:
+            ious.append((a & b).sum().item() / union)
+    return sum(ious) / len(ious) if ious else float("nan")

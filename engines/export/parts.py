@@ -242,14 +242,30 @@ def text_parts() -> list[Part]:
     ]
 
 
+# ------------------------------------------------------------------------------ estimators
+
+
+def estimator_part(task: str) -> Part:
+    from ..estimate import api
+
+    side = Axis("height", 8, 64, 512, step=8), Axis("width", 8, 64, 512, step=8)
+    what = "log-depth in metres [B, 1, H, W]" if task == "depth" else "class logits [B, classes, H, W]"
+    return Part(f"estimate-{task}.net", f"RGB in [0, 1] -> {what}", (Port("rgb", "float32", (BATCH, 3, *side)),),
+                ("out",), lambda: api.load(task),
+                lambda: {"sha256": str(api.meta(task).get("sha256", "")), "config": api.meta(task).get("config")},
+                (f"{PACKAGE}.estimate.model",))
+
+
 @cache
 def parts() -> dict[str, Part]:
     """Every exportable part of the shipped models, by name."""
+    from ..estimate import api as estimators
     from ..tokenizer import checkpoint as tokenizers
     from ..wfm import api
 
     found = [p for name in tokenizers.available() for p in tokenizer_parts(name)]
     found += [p for name in api.available() for p in wfm_parts(name)]
+    found += [estimator_part(task) for task in estimators.available()]
     return {p.name: p for p in found + text_parts()}
 
 

@@ -9,8 +9,9 @@ The shape it accepts (paths relative to the spec's folder)::
      "depth": {"control_weight": "mask.png", "input_control": "depth.mp4"}}
 
 ``control_weight`` is a number or a grey image (white: the weight 1, black: 0). Without
-``input_control``, vis and edge are made from the input video (bilateral blur, Canny);
-depth and seg need one, as worldgraph has no estimator for them yet.
+``input_control``, every control is made from the input video, as Cosmos-Transfer1 does:
+vis and edge by bilateral blur and Canny, depth and seg by the shipped estimators (where
+Cosmos runs Depth Anything and SAM 2).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ NOT_SUPPORTED = {
 }
 BLUR = {"very_low": "low", "low": "low", "medium": "medium", "high": "high", "very_high": "high"}  # ours has 3
 CANNY = ("very_low", "low", "medium", "high", "very_high")
+ESTIMATORS = {  # modality -> estimator node, its output, the node that turns it into a control
+    "depth": ("worldgraph.controls.EstimateDepth", "depth", "worldgraph.controls.DepthVideo"),
+    "seg": ("worldgraph.controls.EstimateSegmentation", "segmentation", "worldgraph.controls.SegmentationColors"),
+}
 
 
 class SpecError(WorldgraphError):
@@ -109,10 +114,15 @@ class _Builder:
             self.add(node, "worldgraph.controls.Canny", pos, preset=self.choice("canny_threshold", CANNY))
             self.graph.connect("input", "video", node, "video")
             output = "edges"
+        elif m in ESTIMATORS and video:
+            estimator, result, colour = ESTIMATORS[m]
+            self.add(f"{m}_estimate", estimator, (150, 150 * row + 60))
+            self.add(node, colour, pos)
+            self.graph.connect("input", "video", f"{m}_estimate", "video")
+            self.graph.connect(f"{m}_estimate", result, node, result)
+            output = "control"
         else:
-            made = "or input_video_path to make it from" if m in ("vis", "edge") else \
-                f"(estimating {m} from the input video is not available)"
-            self.fail(f"{m}.input_control", f"missing: give a {m} video {made}")
+            self.fail(f"{m}.input_control", f"missing: give a {m} video or input_video_path to make it from")
         self.graph.connect(node, output, "transfer", m)
         self.weight(m, entry, node, output)
 

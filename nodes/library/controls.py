@@ -25,6 +25,7 @@ from ..types import (
     Video,
 )
 from ..types import WeightMap as WeightMapData
+from .backend import backend_input, engine_errors, part_engine
 
 CANNY_CHOICES = ("very_low", "low", "medium", "high", "very_high", "custom")
 BLUR_CHOICES = ("low", "medium", "high")
@@ -95,6 +96,48 @@ def SegmentationColors(ctx: Context, segmentation: Segmentation) -> dict[str, Co
     from worldgraph.engines.media.imageops import segmentation_colours
 
     return {"control": Control(segmentation_colours(segmentation.ids, ctx.rng()), segmentation.fps, kind="seg")}
+
+
+@node(
+    "worldgraph.controls.EstimateDepth",
+    inputs=[Input("video", VIDEO, doc="frames (any look: rendered, generated or filmed); sides of 8 or more"),
+            backend_input()],
+    outputs=[Output("depth", DEPTH, "estimated depth in metres (the scale the simulated scenes taught)")],
+)
+def EstimateDepth(ctx: Context, video: Video, backend: str) -> dict[str, Depth]:
+    """Depth from RGB with the shipped estimator, for footage that comes without it."""
+    return {"depth": Depth(_estimate("depth", video, backend), video.fps)}
+
+
+@node(
+    "worldgraph.controls.EstimateSegmentation",
+    inputs=[Input("video", VIDEO, doc="frames (any look: rendered, generated or filmed); sides of 8 or more"),
+            backend_input()],
+    outputs=[Output("segmentation", SEGMENTATION,
+                    "one id per class (floor, sphere, cube, cylinder, capsule, other) named /estimated/<class>")],
+)
+def EstimateSegmentation(ctx: Context, video: Video, backend: str) -> dict[str, Segmentation]:
+    """Segmentation from RGB with the shipped estimator: classes, not instances (objects of
+    one shape share an id), the same id in every frame."""
+    from worldgraph.engines.estimate.api import as_segmentation
+
+    ids, paths = as_segmentation(_estimate("seg", video, backend))
+    return {"segmentation": Segmentation(ids, paths, video.fps)}
+
+
+def _estimate(task: str, video: Video, backend: str) -> np.ndarray:
+    from worldgraph.engines.estimate import api
+
+    from ..errors import NodeError
+
+    if task not in api.available():
+        raise NodeError(f"no {task} estimator is installed (engines/checkpoints/estimate-{task}.json); "
+                        f"train one with: worldgraph train estimator --recipe estimate-{task} --data DATASET")
+    try:
+        engine = part_engine(f"estimate-{task}.net", backend)
+        return api.depth(video.frames, engine) if task == "depth" else api.classes(video.frames, engine)
+    except (api.EstimatorInputError, *engine_errors()) as e:
+        raise NodeError(str(e)) from None
 
 
 @node(

@@ -44,3 +44,25 @@ def test_wheel_installs_into_a_fresh_venv(tmp_path):
     assert version.stdout.startswith("worldgraph 0.")
     for top in ("nodes", "engines", "ui"):  # nothing installs a stray top-level module
         assert not (site / top).exists()
+
+
+SCRIPT_FOLDERS = {"engines/guard/data"}  # scripts that make data, not importable code
+
+
+def test_every_source_package_is_listed_for_the_wheel():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    found = set()
+    for package, folder in config["package-dir"].items():
+        for module in (ROOT / folder).rglob("*.py"):
+            if module.parent.relative_to(ROOT).as_posix() in SCRIPT_FOLDERS:
+                continue
+            assert (module.parent / "__init__.py").exists(), f"{module.parent} has modules but no __init__.py"
+            relative = module.parent.relative_to(ROOT / folder).parts
+            name = ".".join((package, *relative))
+            if not any(name.startswith(other + ".") or name == other for other in config["package-dir"]
+                       if other != package and other.startswith(package + ".")):
+                found.add(name)
+    assert found <= listed, f"packages missing from pyproject's list (a wheel would leave them out): {found - listed}"

@@ -33,7 +33,8 @@ GOOD = {"prompt": "a red ball rolls", "input_video_path": "input.mp4", "edge": {
     ({"edge": {"control_weight": 0.5, "control_weight_prompt": "robot arm"}},
      "edge.control_weight_prompt needs a text-grounded segmenter"),
     ({"input_video_path": "missing.mp4"}, "input_video_path 'missing.mp4': no such file"),
-    ({"depth": {"control_weight": 1}}, "depth.input_control missing: give a depth video (estimating depth"),
+    ({"input_video_path": "", "edge": {"input_control": "depth.mp4"}, "depth": {"control_weight": 1}},
+     "depth.input_control missing: give a depth video or input_video_path to make it from"),
     ({"depth": {"input_control": "nope.mp4"}}, "depth.input_control 'nope.mp4': no such file"),
     ({"edge": {"control_weight": "mask.png"}}, "edge.control_weight 'mask.png': no such file"),
     ({"edge": {"control_weight": -1}}, "edge.control_weight must be within 0..10, got -1"),
@@ -59,3 +60,15 @@ def test_a_spec_needs_a_modality_and_vis_edge_need_a_source(spec_dir, capsys):
 def test_not_json_is_named(spec_dir, capsys):
     code, err = run_spec(spec_dir, "{prompt:", capsys)
     assert code == 2 and "spec.json: not a readable JSON spec" in err
+
+
+def test_depth_and_seg_without_a_control_are_estimated_from_the_input_video(spec_dir):
+    from worldgraph.transfer_spec import spec_graph
+
+    (spec_dir / "spec.json").write_text(json.dumps(GOOD | {"depth": {"control_weight": 0.5}, "seg": {}}))
+    graph = spec_graph(spec_dir / "spec.json")
+    assert graph.node("depth_estimate").type_id == "worldgraph.controls.EstimateDepth"
+    assert graph.node("seg_estimate").type_id == "worldgraph.controls.EstimateSegmentation"
+    assert str(graph.node("depth_estimate").connections["video"]) == "/Transfer/input.outputs:video"
+    assert str(graph.node("depth_control").connections["depth"]) == "/Transfer/depth_estimate.outputs:depth"
+    assert str(graph.node("transfer").connections["seg"]) == "/Transfer/seg_control.outputs:control"

@@ -1,0 +1,1 @@
+"""The autoregressive world model: a GPT over discrete video tokens, its sampler, search and verifiers."""
