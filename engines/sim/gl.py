@@ -1,27 +1,30 @@
 """A lean offscreen MuJoCo renderer for making many short clips.
 
-``mujoco.Renderer`` makes a new GL context per model; here one context lives for the
-whole process and only the per-model ``MjrContext`` is made per clip. One segmentation
+``mujoco.Renderer`` makes a new GL context per model; here one context lives for each
+thread that renders (an EGL context stays bound to the thread that made it current, so a
+host that runs graphs on a new worker thread each time, like the editor, needs its own)
+and only the per-model ``MjrContext`` is made per clip. One segmentation
 pass also reads the depth buffer, so ids and depth cost one render.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
 
-_context: Any = None  # the process's GL context, made on first use
+_local = threading.local()  # this thread's GL context, made on first use, freed with the thread
 
 
 def _gl_context() -> Any:
-    global _context
-    if _context is None:
+    context = getattr(_local, "context", None)
+    if context is None:
         from mujoco import gl_context
 
-        _context = gl_context.GLContext(64, 64)  # EGL/OSMesa: MuJoCo renders into its own buffer
-    _context.make_current()
-    return _context
+        context = _local.context = gl_context.GLContext(64, 64)  # EGL/OSMesa: MuJoCo renders into its own buffer
+    context.make_current()
+    return context
 
 
 class OffscreenRenderer:

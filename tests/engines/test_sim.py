@@ -242,3 +242,15 @@ def test_usdshade_file_textures_are_rendered(tmp_path):
     assert textured.model.ntex == untextured.model.ntex + 1
     assert not np.array_equal(textured.render.rgb["real"], untextured.render.rgb["real"])
     assert np.array_equal(textured.render.segmentation, untextured.render.segmentation)
+
+
+def test_clips_render_on_any_thread_one_after_another():
+    """A host that runs each graph on a new worker thread (the editor) renders every time."""
+    import threading
+
+    made = []
+    worker = threading.Thread(target=lambda: made.append(make_clip(SCENES[0], SMALL, 0)))
+    worker.start()
+    worker.join()
+    made.append(make_clip(SCENES[0], SMALL, 0))  # the main thread, after the worker's context
+    assert len(made) == 2 and np.array_equal(made[0].render.rgb["plain"], made[1].render.rgb["plain"])
