@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from worldgraph import __version__, engines_cli
+from worldgraph import __version__, edit_cli, engines_cli
+from worldgraph.batch import cli as batch_cli
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -73,9 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="a JSON report on stdout")
 
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
-    train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "guard"])
+    train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard"])
     train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder); wfm: wfm-cv4x8x8 (-gpu); "
-                                        "controlnet: controlnet; ar: ar-dv4x8x8 (-gpu)")
+                                        "controlnet: controlnet; ar: ar-dv4x8x8 (-gpu); "
+                                        "estimator: estimate-depth or estimate-seg")
     train.add_argument("--modality", choices=["vis", "edge", "depth", "seg"], help="controlnet: the branch to train")
     train.add_argument("--data", type=Path,
                        help="tokenizer: a dataset folder; guard: a prompts .jsonl (default: the shipped set)")
@@ -88,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="do not write the shipped checkpoint when training ends")
 
     evaluate = commands.add_parser("eval", help="measure a model on held-out clips")
-    evaluate.add_argument("what", choices=["tokenizer", "wfm", "ar"])
+    evaluate.add_argument("what", choices=["tokenizer", "wfm", "ar", "estimator"])
     evaluate.add_argument("--model", help="a shipped name or a checkpoint .json (wfm: default wfm-cv4x8x8; "
                                           "ar: default ar-dv4x8x8)")
     evaluate.add_argument("--data", type=Path, required=True, help="a held-out dataset folder")
@@ -124,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     guard.add_argument("--json", action="store_true", help="JSON lines: prompt, verdict, stage, categories, reason")
 
     engines_cli.add_parser(commands)
+    batch_cli.add_parser(commands)
+    edit_cli.add_parser(commands)
 
     nodes = commands.add_parser("nodes", help="list node types and their schemas")
     nodes.add_argument("ids", nargs="*", metavar="ID", help="only these node types")
@@ -379,6 +383,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         from worldgraph.engines.wfm import train as trainer
     elif args.what == "ar":
         from worldgraph.engines.ar import train as trainer
+    elif args.what == "estimator":
+        from worldgraph.engines.estimate import train as trainer
     else:
         from worldgraph.engines.transfer import train as trainer
 
@@ -484,6 +490,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return eval_wfm(args)
     if args.what == "ar":
         return eval_ar(args)
+    if args.what == "estimator":
+        return eval_estimator(args)
     from worldgraph.engines.tokenizer.checkpoint import CheckpointError, load
     from worldgraph.engines.tokenizer.evaluate import evaluate
 
@@ -558,6 +566,30 @@ def eval_wfm(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def eval_estimator(args: argparse.Namespace) -> int:
+    from worldgraph.engines.estimate.evaluate import evaluate
+    from worldgraph.engines.weights import CheckpointError
+    from worldgraph.nodes import WorldgraphError
+
+    try:
+        with stage_progress() as progress:
+            result = evaluate(args.data, args.clips, lambda done, total: progress("clips", done, total))
+    except (CheckpointError, ValueError) as e:
+        raise WorldgraphError(str(e)) from None
+    if args.json:
+        print(json.dumps(result))
+        return EXIT_OK
+    depth, seg = result["depth"], result["seg"]
+    print(f"estimators on {result['clips']} clips (lower si-RMSE / abs-rel and higher mIoU are better):")
+    for look, value in depth["si_rmse"].items():
+        rel = depth["abs_rel"].get(look)
+        print(f"  depth {look:>9}: si-RMSE {value:.4f}" + ("" if rel is None else f"   abs-rel {rel:.4f}"))
+    for look, value in seg["miou"].items():
+        classes = "  ".join(f"{c} {v:.2f}" for c, v in seg["per_class"][look].items())
+        print(f"  seg   {look:>9}: mIoU {value:.4f}   ({classes})")
+    return EXIT_OK
+
+
 def print_physics_table(table: dict[str, Any]) -> None:
     from worldgraph.engines.wfm.evaluate import METRICS
 
@@ -626,4 +658,4 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "nodes": cmd_nodes, "verify": cmd_verify,
             "transfer": cmd_transfer, "train": cmd_train, "eval": cmd_eval, "guard": cmd_guard,
-            "engines": engines_cli.cmd_engines}
+            "engines": engines_cli.cmd_engines, "batch": batch_cli.cmd_batch}
