@@ -17,6 +17,7 @@ from .model import CLASSES, TASKS, Estimator, EstimatorConfig
 from .train import CHECKPOINTS, checkpoint_name
 
 BATCH = 64  # frames per call: the exported engines' batch limit
+MULTIPLE = 8  # frame sides are padded to this: the nets halve up to 3 times
 Run = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -47,7 +48,7 @@ def load(task: str, folder: Path = CHECKPOINTS) -> Estimator:
     return net
 
 
-def run_frames(frames: np.ndarray, run: Run, multiple: int = 8) -> torch.Tensor:
+def run_frames(frames: np.ndarray, run: Run, multiple: int = MULTIPLE) -> torch.Tensor:
     """``run`` over uint8 frames [T, H, W, 3] in batches; -> its outputs [T, C, H, W]."""
     if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or not frames.shape[0]:
         raise EstimatorInputError(f"frames must be uint8 [T, H, W, 3] with T > 0, got {frames.dtype} "

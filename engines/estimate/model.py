@@ -29,11 +29,6 @@ class EstimatorConfig:
     def out_channels(self) -> int:
         return 1 if self.task == "depth" else len(CLASSES)
 
-    @property
-    def multiple(self) -> int:
-        """Frame sides must be divisible by this (one halving per level below the first)."""
-        return 2 ** (len(self.widths) - 1)
-
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
