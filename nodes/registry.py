@@ -29,6 +29,7 @@ BUILTIN_FAMILIES = (
     "worldgraph.nodes.library.guard",
     "worldgraph.nodes.library.wfm",
     "worldgraph.nodes.library.transfer",
+    "worldgraph.nodes.library.curate",
 )
 
 

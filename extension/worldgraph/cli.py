@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from worldgraph import __version__, edit_cli, engines_cli
+from worldgraph import __version__, curate_cli, edit_cli, engines_cli
 from worldgraph.batch import cli as batch_cli
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     engines_cli.add_parser(commands)
     batch_cli.add_parser(commands)
     edit_cli.add_parser(commands)
+    curate_cli.add_parser(commands)
 
     nodes = commands.add_parser("nodes", help="list node types and their schemas")
     nodes.add_argument("ids", nargs="*", metavar="ID", help="only these node types")
@@ -658,4 +659,5 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "nodes": cmd_nodes, "verify": cmd_verify,
             "transfer": cmd_transfer, "train": cmd_train, "eval": cmd_eval, "guard": cmd_guard,
-            "engines": engines_cli.cmd_engines, "batch": batch_cli.cmd_batch}
+            "engines": engines_cli.cmd_engines, "batch": batch_cli.cmd_batch,
+            "curate": curate_cli.cmd_curate}
