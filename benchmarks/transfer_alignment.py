@@ -14,6 +14,8 @@ from the simulator. Metrics, per clip over the 17 frames, then averaged:
 - Seg mIoU: the shipped segmentation estimator's classes on the output against the
   simulator's segmentation as classes (floor, sphere, cube, ...);
 - PSNR / SSIM of the output against the held-out `real` render.
+A `uniform+plain` row is the Sim2Real sample graph's setting: every control, sampling
+from the plain render noised to --plain-sigma (1) in --plain-steps (12) steps.
 A `real render` row puts the held-out `real` render itself through the alignment metrics:
 the most a generated clip could reach with these estimators and thresholds.
 Then the issue's two checks: each controlled run against Text2World on its own modality's
@@ -51,6 +53,7 @@ from worldgraph.engines.transfer.api import ControlInput, available, transfer
 from worldgraph.engines.wfm import api as wfm
 
 FRAMES = 17
+SIM2REAL = "uniform+plain"  # the sample graph's setting: every control, from the plain render noised to sigma_max
 ALIGNMENT = {"vis": "blur_ssim", "edge": "edge_f1", "depth": "depth_si_rmse", "seg": "seg_miou"}
 LOWER_IS_BETTER = {"depth_si_rmse"}
 COLUMNS = {"blur_ssim": "blur SSIM", "edge_f1": "edge F1", "depth_si_rmse": "depth siRMSE", "seg_miou": "seg mIoU",
@@ -132,6 +135,8 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=16)
     parser.add_argument("--steps", type=int, default=35)
     parser.add_argument("--guidance", type=float, default=3.0)
+    parser.add_argument("--plain-sigma", type=float, default=1.0, help="sigma_max of the sim2real row")
+    parser.add_argument("--plain-steps", type=int, default=12, help="steps of the sim2real row")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -140,7 +145,9 @@ def main() -> None:
     settings = {"text2world": []} | {m: [m] for m in branches}
     if len(branches) > 1:
         settings["uniform"] = list(branches)
+        settings[SIM2REAL] = list(branches)
     sampling = wfm.Sampling(steps=args.steps, guidance=args.guidance, seed=0)
+    from_plain = wfm.Sampling(steps=args.plain_steps, guidance=args.guidance, seed=0, sigma_max=args.plain_sigma)
     rows: dict[str, dict[str, list[float]]] = {name: {} for name in settings}
     if estimators.available() != ["depth", "seg"]:
         parser.error("the depth and segmentation estimators are not installed (engines/checkpoints/estimate-*)")
@@ -148,7 +155,7 @@ def main() -> None:
     records = [r for r in read_manifest(args.data) if r.get("frames", FRAMES) >= FRAMES][: args.clips]
     for i, record in enumerate(records):
         clip = args.data / "clips" / record["id"]
-        made, real, _ = controls_of(clip, np.random.default_rng(i))
+        made, real, plain = controls_of(clip, np.random.default_rng(i))
         depth = np.load(clip / "depth.npy")[:FRAMES].astype(np.float32)
         classes = clip_classes(clip)[:FRAMES]
         edge_control = made["edge"][..., 0] > 0
@@ -157,7 +164,9 @@ def main() -> None:
         for name, modalities in settings.items():
             t0 = time.perf_counter()
             if modalities:
-                z = transfer(world, record["caption"], [ControlInput(m, made[m]) for m in modalities], sampling, FRAMES)
+                given = [ControlInput(m, made[m]) for m in modalities]
+                z = transfer(world, record["caption"], given, from_plain, FRAMES, input_video=plain) \
+                    if name == SIM2REAL else transfer(world, record["caption"], given, sampling, FRAMES)
             else:
                 z = world.generate([record["caption"]], sampling, frames=FRAMES)
             out = world.decode(z)[0]

@@ -109,8 +109,9 @@ def contact_sheet(
 
 
 def _label(tile: np.ndarray, text: str) -> None:
-    """Frame number in the top-left corner, white on a dark box."""
-    scale = max(0.3, tile.shape[0] / 256)
+    """Frame number in the top-left corner, white on a dark box, sized by the tile's short
+    side (a tile of stacked clips is tall, and a label sized by its height hid the top clip)."""
+    scale = max(0.3, min(tile.shape[:2]) / 256)
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
     cv2.rectangle(tile, (0, 0), (tw + 4, th + base + 4), (0, 0, 0), -1)
     cv2.putText(tile, text, (2, th + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
