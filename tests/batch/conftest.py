@@ -54,3 +54,32 @@ def item_folders(out: Path) -> list[str]:
 @pytest.fixture
 def sim_spec(tmp_path) -> Path:
     return tiny_sim_spec(tmp_path)
+
+
+def kill_worker_mid_item(spec, plan, items, store, finished, backend, worker_pid) -> dict:
+    """Run the batch on a thread, SIGKILL the process ``worker_pid()`` names while the second
+    item is being made (its temporary folder is there), and return the run's exit code and
+    summary. (A pool's workers exist once the run starts; a Ray actor's pid must be asked
+    before, as a busy actor answers only after its item.)"""
+    import os
+    import signal
+    import threading
+    import time
+
+    from worldgraph.batch.progress import BatchView
+    from worldgraph.batch.runner import run_batch
+
+    result: dict = {}
+
+    def run() -> None:
+        result["code"], result["summary"] = run_batch(spec, plan, items, store, backend, finished, BatchView())
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(p.name.startswith(f".{items[1].id}.") for p in store.clips.iterdir()):
+        time.sleep(0.01)
+    os.kill(worker_pid(), signal.SIGKILL)
+    runner.join(180)
+    assert not runner.is_alive()
+    return result

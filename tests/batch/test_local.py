@@ -6,7 +6,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -14,8 +13,6 @@ import pytest
 
 from worldgraph.batch.items import make_plan
 from worldgraph.batch.local import LocalBackend
-from worldgraph.batch.progress import BatchView
-from worldgraph.batch.runner import run_batch
 from worldgraph.batch.spec import load_spec
 from worldgraph.batch.store import CLIPS, LOGS, MANIFEST, Store
 from worldgraph.cli import main
@@ -23,7 +20,16 @@ from worldgraph.engines.sim.dataset import read_manifest, verify
 from worldgraph.nodes import load_graph
 
 from ..conftest import SAMPLES
-from .conftest import SCENE_GRAPH, TINY, item_folders, leftovers, manifest_lines, tiny_sim_spec, write_spec
+from .conftest import (
+    SCENE_GRAPH,
+    TINY,
+    item_folders,
+    kill_worker_mid_item,
+    leftovers,
+    manifest_lines,
+    tiny_sim_spec,
+    write_spec,
+)
 
 EXE = Path(sys.executable).with_name("worldgraph")
 
@@ -207,18 +213,7 @@ def test_a_pool_worker_killed_mid_item_costs_no_retry(tmp_path):
     store = Store(tmp_path / "out")
     finished = store.open(False, {})
     backend = LocalBackend(plan, store.clips, 1, 1)
-    result: dict = {}
-
-    def run() -> None:
-        result["code"], result["summary"] = run_batch(spec, plan, items, store, backend, finished, BatchView())
-
-    runner = threading.Thread(target=run)
-    runner.start()
-    deadline = time.time() + 60
-    while time.time() < deadline and not any(p.name.startswith(f".{items[1].id}.") for p in store.clips.iterdir()):
-        time.sleep(0.01)  # the second item is being made
-    os.kill(backend.worker_pids()[0], signal.SIGKILL)
-    runner.join(120)
+    result = kill_worker_mid_item(spec, plan, items, store, finished, backend, lambda: backend.worker_pids()[0])
     summary = result["summary"]
     assert result["code"] == 0 and summary["workers_lost"] == 1 and summary["ok"] == 3, summary
     assert [r["id"] for r in manifest_lines(store.root)] == [i.id for i in items]

@@ -2,25 +2,20 @@
 an item whose worker process is killed mid-item is sent again and completes."""
 
 import os
-import signal
-import threading
-import time
 
 import pytest
 
 ray = pytest.importorskip("ray")
 
 from worldgraph.batch.items import make_plan  # noqa: E402
-from worldgraph.batch.progress import BatchView  # noqa: E402
 from worldgraph.batch.ray_backend import RayBackend  # noqa: E402
-from worldgraph.batch.runner import run_batch  # noqa: E402
 from worldgraph.batch.spec import load_spec  # noqa: E402
 from worldgraph.batch.store import CLIPS, MANIFEST, Store  # noqa: E402
 from worldgraph.cli import main  # noqa: E402
 from worldgraph.engines.sim.dataset import verify  # noqa: E402
 from worldgraph.nodes import load_graph  # noqa: E402
 
-from .conftest import item_folders, leftovers, manifest_lines, tiny_sim_spec  # noqa: E402
+from .conftest import item_folders, kill_worker_mid_item, leftovers, manifest_lines, tiny_sim_spec  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -54,19 +49,7 @@ def test_a_worker_killed_mid_item_is_retried_and_completes(cluster, tmp_path):
     finished = store.open(False, {})
     backend = RayBackend(plan, store.clips, 1, 1, 1.0, 0.0, "auto")
     pid = backend.worker_pids()[0]
-    result: dict = {}
-
-    def run() -> None:
-        result["code"], result["summary"] = run_batch(spec, plan, items, store, backend, finished, BatchView())
-
-    runner = threading.Thread(target=run)
-    runner.start()
-    deadline = time.time() + 60
-    while time.time() < deadline and not any(p.name.startswith(f".{items[1].id}.") for p in store.clips.iterdir()):
-        time.sleep(0.01)  # the second item is being made: its temporary folder is there
-    os.kill(pid, signal.SIGKILL)
-    runner.join(180)
-    assert not runner.is_alive()
+    result = kill_worker_mid_item(spec, plan, items, store, finished, backend, lambda: pid)
     summary = result["summary"]
     assert result["code"] == 0, summary
     assert summary["workers_lost"] == 1 and summary["ok"] == 3 and summary["failed"] == 0
