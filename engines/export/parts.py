@@ -248,12 +248,14 @@ def text_parts() -> list[Part]:
 def estimator_part(task: str) -> Part:
     from ..estimate import api
 
+    def source() -> dict[str, Any]:
+        info = api.meta(task)
+        return {"sha256": str(info.get("sha256", "")), "config": info.get("config")}
+
     side = Axis("height", 8, 64, 512, step=8), Axis("width", 8, 64, 512, step=8)
     what = "log-depth in metres [B, 1, H, W]" if task == "depth" else "class logits [B, classes, H, W]"
     return Part(f"estimate-{task}.net", f"RGB in [0, 1] -> {what}", (Port("rgb", "float32", (BATCH, 3, *side)),),
-                ("out",), lambda: api.load(task),
-                lambda: {"sha256": str(api.meta(task).get("sha256", "")), "config": api.meta(task).get("config")},
-                (f"{PACKAGE}.estimate.model",))
+                ("out",), lambda: api.load(task), source, (f"{PACKAGE}.estimate.model",))
 
 
 @cache
