@@ -77,13 +77,16 @@ def si_rmse(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
     return ((d.flatten(1) ** 2).sum(1) / n - mean**2).clamp_min(0).sqrt()
 
 
+def class_overlaps(pred: torch.Tensor, truth: torch.Tensor, classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixels of intersection and of union per class of two integer label maps -> two [classes]."""
+    a = F.one_hot(pred.long().flatten(), classes).bool()
+    b = F.one_hot(truth.long().flatten(), classes).bool()
+    return (a & b).sum(0), (a | b).sum(0)
+
+
 def mean_iou(pred: torch.Tensor, truth: torch.Tensor, classes: int) -> float:
     """Mean over classes of intersection over union, summed over all pixels of two integer
     label maps; a class in neither map does not count."""
-    ious = []
-    for c in range(classes):
-        a, b = pred == c, truth == c
-        union = (a | b).sum().item()
-        if union:
-            ious.append((a & b).sum().item() / union)
-    return sum(ious) / len(ious) if ious else float("nan")
+    inter, union = class_overlaps(pred, truth, classes)
+    seen = union > 0
+    return (inter[seen] / union[seen]).mean().item() if seen.any() else float("nan")

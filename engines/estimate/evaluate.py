@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..media.video import read_video
-from ..metrics import si_rmse
+from ..metrics import class_overlaps, si_rmse
 from ..sim.dataset import read_manifest
 from . import api
 from .data import RENDERS, clip_classes
@@ -28,10 +28,9 @@ class Tally:
         self.union = np.zeros(len(CLASSES))
 
     def add(self, pred: np.ndarray, truth: np.ndarray) -> None:
-        for c in range(len(CLASSES)):
-            a, b = pred == c, truth == c
-            self.inter[c] += (a & b).sum()
-            self.union[c] += (a | b).sum()
+        inter, union = class_overlaps(torch.from_numpy(pred), torch.from_numpy(truth), len(CLASSES))
+        self.inter += inter.numpy()
+        self.union += union.numpy()
 
     def per_class(self) -> dict[str, float]:
         return {CLASSES[c]: round(float(self.inter[c] / self.union[c]), 4)
