@@ -18,7 +18,9 @@ from .captions import PALETTE
 from .scene import MOTION_AMOUNT_ATTR, MOTION_ATTR, TEXTURE_ATTR, VELOCITIES_ATTR, VELOCITY_RATE_ATTR
 
 SHAPES = ("sphere", "cube", "cylinder", "capsule")
-STARTS = ("drop", "throw", "roll", "collide", "topple")
+STARTS = ("drop", "throw", "roll", "collide", "topple")  # drawn from by default
+ALL_STARTS = (*STARTS, "rest")  # rest: still until something (the pusher) moves it
+PUSHER_MODES = ("push", "explore")
 CAMERA_MOTIONS = ("static", "orbit", "dolly", "pan")
 FLOOR_COLOURS = ((0.55, 0.55, 0.55), (0.62, 0.5, 0.36), (0.45, 0.36, 0.28), (0.7, 0.68, 0.62),
                  (0.4, 0.45, 0.4), (0.35, 0.38, 0.45))  # muted: concrete, wood, slate, ...
@@ -34,12 +36,17 @@ class RandomizeConfig:
     camera_motions: tuple[str, ...] = CAMERA_MOTIONS
     camera_distance: tuple[float, float] = (0.9, 1.3)
     pusher: bool = False  # a kinematic pusher driven by an action sequence
+    # push: one straight shove from the edge; explore: random 4-frame moves near an object,
+    # the action-conditioned world model's training data
+    pusher_mode: str = "push"
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_objects <= self.max_objects <= 12:
             raise ValueError(f"object counts must satisfy 1 <= min <= max <= 12, got "
                              f"{self.min_objects}..{self.max_objects}")
-        for name, chosen, allowed in (("shape", self.shapes, SHAPES), ("start", self.starts, STARTS),
+        if self.pusher_mode not in PUSHER_MODES:
+            raise ValueError(f"pusher mode {self.pusher_mode!r} is not one of {', '.join(PUSHER_MODES)}")
+        for name, chosen, allowed in (("shape", self.shapes, SHAPES), ("start", self.starts, ALL_STARTS),
                                       ("camera motion", self.camera_motions, CAMERA_MOTIONS)):
             bad = set(chosen) - set(allowed)
             if not chosen or bad:
@@ -92,7 +99,9 @@ def random_scene(path: Path, seed: int, config: RandomizeConfig = RandomizeConfi
         body.CreateAngularVelocityAttr(Gf.Vec3f(*obj.spin.tolist()))
         _material(stage, prim, f"/World/{obj.name}Material", rng)
 
-    if config.pusher:
+    if config.pusher and config.pusher_mode == "explore":
+        _add_explorer(stage, rng, objects)
+    elif config.pusher:
         _add_pusher(stage, rng)
     _add_lights(stage, rng)
     _add_camera(stage, rng, config, np.mean([o.pos for o in objects], axis=0))
@@ -175,28 +184,60 @@ def _material(stage, prim, path: str, rng: np.random.Generator) -> None:
 
 
 def _add_pusher(stage, rng: np.random.Generator) -> None:
-    from pxr import Gf, Sdf, UsdGeom, UsdPhysics
-
+    """A wide paddle that starts at the edge and shoves through the middle for about a second."""
     heading = rng.uniform(0, 2 * math.pi)
     start = -0.75 * np.array([math.cos(heading), math.sin(heading)])
-    pusher = UsdGeom.Cube.Define(stage, "/World/pusher")
-    pusher.CreateSizeAttr(0.1)
-    xform = UsdGeom.XformCommonAPI(pusher)
-    xform.SetTranslate(Gf.Vec3d(float(start[0]), float(start[1]), 0.08))
+    speed, rate = rng.uniform(0.6, 1.2), 16.0
+    moving = int(rate * rng.uniform(0.5, 0.9))
+    push = (float(math.cos(heading) * speed), float(math.sin(heading) * speed), 0.0)
+    velocities = [push if f < moving else (0.0, 0.0, 0.0) for f in range(int(rate * 2))]
+    _kinematic_box(stage, "/World/pusher", start, (1.0, 3.0, 1.6), heading, velocities, rate)
+
+
+EXPLORE_RATE = 16.0  # one velocity per frame at the default 16 fps
+EXPLORE_CHUNK = 4  # frames per move: one latent frame of the 4x tokenizers
+EXPLORE_REACH = 0.55  # metres from the middle the pusher stays within
+
+
+def _add_explorer(stage, rng: np.random.Generator, objects: list[_Object]) -> None:
+    """A small pusher that starts next to an object and makes random 4-frame moves for 8 s,
+    mostly towards that object, sometimes anywhere, sometimes none."""
+    target = objects[int(rng.integers(len(objects)))].pos[:2]
+    heading = rng.uniform(0, 2 * math.pi)
+    pos = target - rng.uniform(0.2, 0.32) * np.array([math.cos(heading), math.sin(heading)])
+    start = pos.copy()
+    velocities = []
+    for _ in range(int(EXPLORE_RATE * 8) // EXPLORE_CHUNK):
+        towards = target - pos
+        angle = math.atan2(towards[1], towards[0]) + rng.normal(0, 0.45)
+        if rng.random() < 0.35:
+            angle = rng.uniform(0, 2 * math.pi)
+        speed = 0.0 if rng.random() < 0.12 else rng.uniform(0.15, 0.9)
+        v = speed * np.array([math.cos(angle), math.sin(angle)])
+        ahead = pos + v * EXPLORE_CHUNK / EXPLORE_RATE
+        if np.linalg.norm(ahead) > EXPLORE_REACH:  # turn back towards the middle
+            v = -speed * pos / (np.linalg.norm(pos) + 1e-6)
+        pos = pos + v * EXPLORE_CHUNK / EXPLORE_RATE
+        velocities += [v] * EXPLORE_CHUNK
+    _kinematic_box(stage, "/World/pusher", start, (1.0, 1.0, 1.6), heading,
+                   [(float(v[0]), float(v[1]), 0.0) for v in velocities], EXPLORE_RATE)
+
+
+def _kinematic_box(stage, path: str, xy: np.ndarray, scale: tuple[float, float, float], heading: float,
+                   velocities: list[tuple[float, float, float]], rate: float) -> None:
+    from pxr import Gf, Sdf, UsdGeom, UsdPhysics
+
+    box = UsdGeom.Cube.Define(stage, path)
+    box.CreateSizeAttr(0.1)
+    xform = UsdGeom.XformCommonAPI(box)
+    xform.SetTranslate(Gf.Vec3d(float(xy[0]), float(xy[1]), 0.05 * scale[2]))
     xform.SetRotate(Gf.Vec3f(0, 0, math.degrees(heading)))
-    xform.SetScale(Gf.Vec3f(1.0, 3.0, 1.6))
-    pusher.CreateDisplayColorAttr([Gf.Vec3f(0.85, 0.85, 0.85)])
-    prim = pusher.GetPrim()
+    xform.SetScale(Gf.Vec3f(*scale))
+    box.CreateDisplayColorAttr([Gf.Vec3f(0.85, 0.85, 0.85)])
+    prim = box.GetPrim()
     UsdPhysics.RigidBodyAPI.Apply(prim).CreateKinematicEnabledAttr(True)
     UsdPhysics.CollisionAPI.Apply(prim)
-    speed, rate = rng.uniform(0.6, 1.2), 16.0
-    moving = int(rate * rng.uniform(0.5, 0.9))  # pushes for about the first second
-    velocities = [
-        Gf.Vec3f(float(math.cos(heading) * speed), float(math.sin(heading) * speed), 0.0)
-        if f < moving else Gf.Vec3f(0, 0, 0)
-        for f in range(int(rate * 2))
-    ]
-    prim.CreateAttribute(VELOCITIES_ATTR, Sdf.ValueTypeNames.Vector3fArray).Set(velocities)
+    prim.CreateAttribute(VELOCITIES_ATTR, Sdf.ValueTypeNames.Vector3fArray).Set([Gf.Vec3f(*v) for v in velocities])
     prim.CreateAttribute(VELOCITY_RATE_ATTR, Sdf.ValueTypeNames.Double).Set(rate)
 
 

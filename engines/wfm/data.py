@@ -96,9 +96,12 @@ def encode_windows(
     meta: dict[str, str],
     window: int = 17,
     progress: Callable[[int, int], None] | None = None,
+    extras: Callable[[Path, list[int]], dict[str, torch.Tensor]] | None = None,
 ) -> Path:
     """``encode`` ([k, 3, window, H, W] in [-1, 1] -> k items) over the windows of each
-    clip of ``data``, saved to ``out`` as ``latents`` with the captions' MiniLM tokens."""
+    clip of ``data``, saved to ``out`` as ``latents`` with the captions' MiniLM tokens.
+    ``extras`` (clip folder, window starts -> tensors [k, ...]) adds what else each window
+    needs (its actions, its camera path) under those names."""
     from safetensors.torch import save_file
 
     from ..media.files import atomic_output
@@ -110,6 +113,7 @@ def encode_windows(
     caption_ids: list[int] = []
     captions: list[str] = []
     index: dict[str, int] = {}
+    side: dict[str, list[torch.Tensor]] = {}
     for i, r in enumerate(records):
         caption = r.get("caption", "")
         if caption not in index:
@@ -126,6 +130,8 @@ def encode_windows(
                 with torch.no_grad():
                     latents.extend(encode(torch.stack([video[:, s : s + window] for s in starts])))
                 caption_ids.extend([index[caption]] * len(starts))
+                for name, values in (extras(path.parent, starts) if extras else {}).items():
+                    side.setdefault(name, []).extend(values)
         if progress:
             progress(i + 1, len(records))
     if not latents:
@@ -138,7 +144,7 @@ def encode_windows(
         "text_mask": mask[:-1].clone(),
         "null_text": text[-1:].half().contiguous(),
         "null_mask": mask[-1:].clone(),
-    }
+    } | {name: torch.stack(values).contiguous() for name, values in side.items()}
     with atomic_output(out) as tmp:
         save_file(tensors, str(tmp), metadata={"data": str(data), "window": str(window)} | meta)
     return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -30,10 +30,11 @@ class Condition:
     latents: torch.Tensor | None = None  # [B, C, T, h, w] clean latents (given frames used)
     mask: torch.Tensor | None = None  # [B, 1, T, 1, 1] 1.0 where a frame is given
     sigma_aug: torch.Tensor | float = 0.001  # noise on the given frames, per item or one value
+    signals: dict[str, torch.Tensor] = field(default_factory=dict)  # post-trained: action, rays
 
     def repeat(self, text: torch.Tensor, text_mask: torch.Tensor) -> Condition:
         """The same frames with other text (the negative prompt of guidance)."""
-        return Condition(text, text_mask, self.latents, self.mask, self.sigma_aug)
+        return Condition(text, text_mask, self.latents, self.mask, self.sigma_aug, self.signals)
 
 
 class Denoiser(nn.Module):
@@ -59,7 +60,7 @@ class Denoiser(nn.Module):
             aug = torch.as_tensor(cond.sigma_aug, dtype=torch.float32, device=x.device).reshape(-1, 1, 1, 1, 1)
             given = (cond.latents.float() + aug * torch.randn_like(x)) / (aug**2 + sd**2).sqrt()
             net_in = mask * given + (1 - mask) * net_in
-        f = self.net(torch.cat([net_in, mask], dim=1), c_noise, cond.text, cond.text_mask).float()
+        f = self.net(torch.cat([net_in, mask], dim=1), c_noise, cond.text, cond.text_mask, **cond.signals).float()
         out = c_skip * x + c_out * f
         if cond.latents is not None and cond.mask is not None:
             out = mask * cond.latents.float() + (1 - mask) * out
@@ -128,6 +129,7 @@ def guided(
             None if cond.latents is None else torch.cat([cond.latents, cond.latents]),
             None if cond.mask is None else torch.cat([cond.mask, cond.mask]),
             cond.sigma_aug,
+            {k: torch.cat([v, v]) for k, v in cond.signals.items()},
         )
         d_cond, d_neg = denoiser(torch.cat([x, x]), torch.cat([sigma, sigma]), both).chunk(2)
         return d_cond + guidance * (d_cond - d_neg)

@@ -36,6 +36,9 @@ class WFMConfig:
     lora_rank: int = 32  # AdaLN-LoRA rank
     text_dim: int = 384  # MiniLM token embeddings
     sigma_data: float = 0.5
+    # post-training (Cosmos's action- and camera-conditioned models); 0: not conditioned
+    action_dim: int = 0  # one latent frame's actions, flattened, added to the noise embedding
+    ray_channels: int = 0  # Plücker rays per latent pixel (6), extra input channels
 
     @property
     def head_dim(self) -> int:
@@ -203,15 +206,20 @@ class DiT(nn.Module):
         super().__init__()
         self.cfg = cfg
         d, p, c = cfg.width, cfg.patch, cfg.latent_channels
-        self.patch_in = nn.Linear((c + 1) * p * p, d)  # +1: the condition-mask channel
+        self.patch_in = nn.Linear((c + 1 + cfg.ray_channels) * p * p, d)  # +1: the condition-mask channel
         self.time = nn.Sequential(nn.Linear(256, d), nn.SiLU(), nn.Linear(d, d))
+        if cfg.action_dim:
+            self.action = nn.Sequential(nn.Linear(cfg.action_dim, d), nn.SiLU(), nn.Linear(d, d))
         self.shared = nn.Sequential(nn.SiLU(), nn.Linear(d, 3 * d))  # AdaLN-LoRA's shared term
         self.text_norm = nn.LayerNorm(cfg.text_dim)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
         self.final_norm = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.final_mod = nn.Sequential(nn.SiLU(), nn.Linear(d, 2 * d))
         self.patch_out = nn.Linear(d, c * p * p)
-        for layer in (self.shared[1], self.final_mod[1], self.patch_out):
+        zeroed = [self.shared[1], self.final_mod[1], self.patch_out]
+        if cfg.action_dim:  # an untrained action embedding leaves the base model as it was
+            zeroed.append(self.action[2])
+        for layer in zeroed:
             assert isinstance(layer, nn.Linear)
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
@@ -222,10 +230,14 @@ class DiT(nn.Module):
         c_noise: torch.Tensor,
         text: torch.Tensor,
         text_mask: torch.Tensor,
+        action: torch.Tensor | None = None,
+        rays: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """x [B, C+1, T, h, w] (scaled latents + condition mask), c_noise [B],
-        text [B, L, text_dim], text_mask [B, L] -> [B, C, T, h, w]."""
-        tokens, ctx = self.embed(x, c_noise, text, text_mask)
+        text [B, L, text_dim], text_mask [B, L] -> [B, C, T, h, w]. Post-trained models
+        also take ``action`` [B, action_dim] (what happens during the frame being made) and
+        ``rays`` [B, ray_channels, T, h, w] (where each latent pixel looks from)."""
+        tokens, ctx = self.embed(x, c_noise, text, text_mask, action, rays)
         return self.unpatch(self.run_blocks(tokens, ctx, text_mask), ctx)
 
     def run_blocks(self, tokens: torch.Tensor, ctx: Embedded, text_mask: torch.Tensor,
@@ -246,12 +258,21 @@ class DiT(nn.Module):
         x = x.reshape(b, c, t, h // p, p, w // p, p).permute(0, 2, 3, 5, 1, 4, 6)
         return x.reshape(b, t * (h // p) * (w // p), -1)
 
-    def embed(self, x: torch.Tensor, c_noise: torch.Tensor, text: torch.Tensor,
-              text_mask: torch.Tensor) -> tuple[torch.Tensor, Embedded]:
+    def embed(self, x: torch.Tensor, c_noise: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor,
+              action: torch.Tensor | None = None,
+              rays: torch.Tensor | None = None) -> tuple[torch.Tensor, Embedded]:
         """Input tokens and what every block takes besides them."""
         b, _, t, h, w = x.shape
+        if self.cfg.ray_channels:
+            if rays is None:
+                raise ValueError("this model is camera-conditioned: pass the Plücker rays")
+            x = torch.cat([x, rays.to(x.dtype)], dim=1)
         tokens = self.patch_in(self.patchify(x))
         emb = self.time(timestep_features(c_noise).to(tokens.dtype))
+        if self.cfg.action_dim:  # Cosmos: added to the timestep embedding, so AdaLN-LoRA sees it too
+            if action is None:
+                raise ValueError("this model is action-conditioned: pass the actions")
+            emb = emb + self.action(action.to(emb.dtype))
         p = self.cfg.patch
         cos, sin = rope_3d(t, h // p, w // p, self.cfg.head_dim)
         return tokens, Embedded(emb, self.shared(emb), self.text_norm(text),

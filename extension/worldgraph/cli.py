@@ -74,10 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="a JSON report on stdout")
 
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
-    train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard"])
+    train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard", "action",
+                                        "camera"])
     train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder); wfm: wfm-cv4x8x8 (-gpu); "
                                         "controlnet: controlnet; ar: ar-dv4x8x8 (-gpu); "
-                                        "estimator: estimate-depth or estimate-seg")
+                                        "estimator: estimate-depth or estimate-seg; action: action-cv4x8x8; "
+                                        "camera: camera-cv4x8x8")
     train.add_argument("--modality", choices=["vis", "edge", "depth", "seg"], help="controlnet: the branch to train")
     train.add_argument("--data", type=Path,
                        help="tokenizer: a dataset folder; guard: a prompts .jsonl (default: the shipped set)")
@@ -90,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="do not write the shipped checkpoint when training ends")
 
     evaluate = commands.add_parser("eval", help="measure a model on held-out clips")
-    evaluate.add_argument("what", choices=["tokenizer", "wfm", "ar", "estimator"])
+    evaluate.add_argument("what", choices=["tokenizer", "wfm", "ar", "estimator", "action", "camera"])
     evaluate.add_argument("--model", help="a shipped name or a checkpoint .json (wfm: default wfm-cv4x8x8; "
                                           "ar: default ar-dv4x8x8)")
     evaluate.add_argument("--data", type=Path, required=True, help="a held-out dataset folder")
@@ -386,6 +388,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         from worldgraph.engines.ar import train as trainer
     elif args.what == "estimator":
         from worldgraph.engines.estimate import train as trainer
+    elif args.what == "action":
+        from worldgraph.engines.post import action_train as trainer
+    elif args.what == "camera":
+        from worldgraph.engines.post import camera_train as trainer
     else:
         from worldgraph.engines.transfer import train as trainer
 
@@ -414,7 +420,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 logged[0] = time.time()
                 print(f"{args.recipe}: encoding clips {done}/{total}", file=sys.stderr, flush=True)
 
-        if args.what in ("wfm", "ar"):
+        if args.what in ("wfm", "ar", "action", "camera"):
             train = partial(trainer.train, encoding=encoding, device=args.device)
         elif args.what == "controlnet":
             train = partial(trainer.train, modality=args.modality, encoding=encoding, device=args.device)
@@ -493,6 +499,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return eval_ar(args)
     if args.what == "estimator":
         return eval_estimator(args)
+    if args.what == "action":
+        from worldgraph.action_cli import eval_action
+
+        return eval_action(args)
+    if args.what == "camera":
+        from worldgraph.camera_cli import eval_camera
+
+        return eval_camera(args)
     from worldgraph.engines.tokenizer.checkpoint import CheckpointError, load
     from worldgraph.engines.tokenizer.evaluate import evaluate
 

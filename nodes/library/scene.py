@@ -81,16 +81,18 @@ def _names(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
         Input("min_objects", INT, 1, "fewest objects in a scene", range=(1, 12)),
         Input("max_objects", INT, 4, "most objects in a scene", range=(1, 12)),
         Input("shapes", STRING, "sphere,cube,cylinder,capsule", "shapes to draw from, comma-separated"),
-        Input("starts", STRING, "drop,throw,roll,collide,topple", "how objects start moving"),
+        Input("starts", STRING, "drop,throw,roll,collide,topple", "how objects start moving (or rest)"),
         Input("camera_motions", STRING, "static,orbit,dolly,pan", "camera motions to draw from"),
         Input("pusher", BOOL, False, "add a kinematic pusher driven by an action sequence"),
+        Input("pusher_mode", ENUM, "push", "push: one shove from the edge; explore: random moves "
+              "next to an object (action-conditioned training data)", choices=("push", "explore")),
     ],
     outputs=[Output("scene", SCENE, "a randomized scene per index")],
     seeded=True,
 )
 def Randomize(
     ctx: Context, count: int, min_objects: int, max_objects: int, shapes: str, starts: str,
-    camera_motions: str, pusher: bool,
+    camera_motions: str, pusher: bool, pusher_mode: str,
 ) -> dict[str, Scene]:
     """Seeded domain randomization: objects, materials, starts, lights, floor and camera."""
     from worldgraph.engines.sim import randomize as r
@@ -99,8 +101,9 @@ def Randomize(
     try:
         config = r.RandomizeConfig(
             min_objects=min_objects, max_objects=max_objects,
-            shapes=_names(shapes, r.SHAPES, "shapes"), starts=_names(starts, r.STARTS, "starts"),
+            shapes=_names(shapes, r.SHAPES, "shapes"), starts=_names(starts, r.ALL_STARTS, "starts"),
             camera_motions=_names(camera_motions, r.CAMERA_MOTIONS, "camera motions"), pusher=pusher,
+            pusher_mode=pusher_mode,
         )
     except ValueError as e:
         raise NodeError(str(e)) from None

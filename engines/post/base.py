@@ -1,0 +1,39 @@
+"""Starting a post-trained model from the shipped world model, as Cosmos post-trains its
+WFMs: every base weight is copied; what is new (the action embedding, the ray channels'
+columns of the patch embedding) starts at zero, so the model begins as the base model."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from .. import weights as files
+from ..wfm.api import CHECKPOINTS, DEFAULT
+from ..wfm.model import DiT, WFMConfig
+
+
+def base_config(name: str = DEFAULT) -> WFMConfig:
+    meta = files.read_meta(files.locate(name, CHECKPOINTS, "world-model", [DEFAULT]))
+    return WFMConfig.from_json(meta["config"])
+
+
+def post_trained(cfg: WFMConfig, base: str = DEFAULT) -> DiT:
+    """A ``cfg`` network (the base's config plus action_dim / ray_channels) holding the
+    base checkpoint's weights."""
+    base_cfg = base_config(base)
+    expected = dataclasses.replace(cfg, name=base_cfg.name, action_dim=0, ray_channels=0)
+    if expected != base_cfg:
+        raise ValueError(f"{cfg.name}: only action_dim and ray_channels may differ from the base {base}")
+    json_path = files.locate(base, CHECKPOINTS, "world-model", [DEFAULT])
+    base_net = files.load_into(DiT(base_cfg), json_path.with_suffix(".safetensors"), files.read_meta(json_path))
+    net = DiT(cfg)
+    state = net.state_dict()
+    for key, value in base_net.state_dict().items():
+        if key == "patch_in.weight":  # patch features are channel-major: the new channels come last
+            state[key] = torch.zeros_like(state[key])
+            state[key][:, : value.shape[1]] = value
+        else:
+            state[key] = value
+    net.load_state_dict(state)
+    return net.requires_grad_(True).train()
