@@ -30,6 +30,8 @@ BUILTIN_FAMILIES = (
     "worldgraph.nodes.library.wfm",
     "worldgraph.nodes.library.transfer",
     "worldgraph.nodes.library.curate",
+    "worldgraph.nodes.library.action",
+    "worldgraph.nodes.library.plan",
 )
 
 

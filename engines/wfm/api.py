@@ -56,8 +56,14 @@ class Sampling:
                                 "negative prompt, so it would do nothing; write a prompt or set guidance to 0")
 
 
-def available(folder: Path = CHECKPOINTS) -> list[str]:
-    return sorted(p.stem for p in folder.glob("*.json") if '"sigma_data"' in p.read_text())
+def available(folder: Path = CHECKPOINTS, kind: str = "wfm") -> list[str]:
+    """Shipped world models of ``kind``: wfm (the base), or a post-trained action / camera model."""
+    found = []
+    for p in folder.glob("*.json"):
+        text = p.read_text()
+        if '"sigma_data"' in text and files.read_meta(p).get("kind", "wfm") == kind:
+            found.append(p.stem)
+    return sorted(found)
 
 
 class WorldModel:
@@ -159,10 +165,14 @@ class WorldModel:
 
 
 @cache
-def load(name: str = DEFAULT, folder: Path = CHECKPOINTS) -> WorldModel:
-    """The world model ``name`` (a shipped name or a path to its .json), checked against its tokenizer."""
-    json_path = files.locate(name, folder, "world-model", available(folder))
+def load(name: str = DEFAULT, folder: Path = CHECKPOINTS, kind: str = "wfm") -> WorldModel:
+    """The world model ``name`` (a shipped name or a path to its .json), checked against its
+    tokenizer; ``kind``: what it must be (wfm, action, camera)."""
+    json_path = files.locate(name, folder, f"{kind} world-model", available(folder, kind))
     meta = files.read_meta(json_path)
+    if meta.get("kind", "wfm") != kind:
+        raise files.CheckpointError(f"{json_path}: the {meta.get('kind', 'wfm')}-conditioned world model, "
+                                    f"not a {kind} one")
     try:
         cfg = WFMConfig.from_json(meta["config"])
     except (KeyError, TypeError, ValueError) as e:

@@ -1,0 +1,77 @@
+"""Running push episodes under a policy: the world-model planner, random moves, or the
+scripted oracle; what the benchmark and the MPC node share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..wfm.api import WorldModel
+from .locate import locate, reference_colour
+from .mpc import CEMSettings, PushGoal, plan_chunk
+from .push import CHUNK, CHUNKS, Episode, oracle_chunk, random_chunk
+
+POLICIES = ("mpc", "random", "oracle")
+CONTEXT = 9  # real frames the planner encodes: 3 latent frames
+
+
+@dataclass
+class Outcome:
+    seed: int
+    policy: str
+    success: bool
+    start_distance: float
+    distance: float
+    seconds: float
+    video: np.ndarray  # uint8 [T, H, W, 3], real style, every frame of the episode
+    actions: np.ndarray  # [T - 1, 3] world-axis velocities done
+
+
+def push_goal(ep: Episode) -> PushGoal:
+    """The planner's view of the goal, from the first frame: the object's colour under its
+    mask, and the locator's offset there (the task knows where the object starts)."""
+    frames, made = ep.render(1)
+    ids = [i for i, path in made.segment_paths.items() if path == ep.target]
+    colour = reference_colour(frames[0], np.isin(made.segmentation[0], ids))
+    pose = made.extrinsics[0]
+    where, seen = locate(frames, colour, made.intrinsics, pose, ep.target_radius())
+    offset = where[0] - ep.object_xy() if seen[0] else np.zeros(2)
+    return PushGoal(ep.goal, colour, made.intrinsics, pose, ep.target_radius(), offset)
+
+
+def run_episode(
+    ep: Episode,
+    policy: str,
+    model: WorldModel | None = None,
+    settings: CEMSettings | None = None,
+    chunks: int = CHUNKS,
+    progress: Callable[[int, int], None] | None = None,
+) -> Outcome:
+    """Do ``chunks`` chunks of ``policy`` in ``ep``; ``model`` is the action-conditioned world model (mpc)."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
+    if policy == "mpc" and model is None:
+        raise ValueError("the mpc policy needs the action-conditioned world model")
+    settings = settings or CEMSettings()
+    start = time.time()
+    rng = np.random.default_rng([ep.seed, POLICIES.index(policy), settings.seed])
+    goal = push_goal(ep)
+    start_distance = ep.distance()
+    for k in range(chunks):
+        if policy == "oracle":
+            chunk = oracle_chunk(ep, goal.world_from_camera)
+        elif policy == "random":
+            chunk = random_chunk(rng)
+        else:
+            assert model is not None
+            recent, _ = ep.render(min(CONTEXT, 1 + CHUNK * ((ep.frames - 1) // CHUNK)))
+            chunk = plan_chunk(model, recent, goal, settings, rng)
+        ep.step(chunk, goal.world_from_camera)
+        if progress:
+            progress(k + 1, chunks)
+    video, _ = ep.render(ep.frames)
+    return Outcome(ep.seed, policy, ep.success(), start_distance, ep.distance(), time.time() - start, video,
+                   np.array(ep.actions))

@@ -1,0 +1,72 @@
+"""Rolling the action-conditioned world model out over an action sequence, one latent
+frame (4 video frames) at a time: each new latent frame is sampled with every frame so
+far given, under the chunk of 4 actions that makes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from ..wfm.api import Sampling, WFMInputError, WorldModel, load
+from ..wfm.edm import Condition, guided, karras_sigmas, sample
+from .actions import CHUNK_DIM
+
+DEFAULT = "action-cv4x8x8"
+MAX_LATENT_FRAMES = 5  # what training showed it: 17-frame windows
+
+
+def load_action_model(name: str = DEFAULT) -> WorldModel:
+    return load(name, kind="action")
+
+
+@torch.no_grad()
+def rollout(
+    model: WorldModel,
+    given: torch.Tensor,
+    actions: torch.Tensor,
+    settings: Sampling,
+    text: tuple[torch.Tensor, torch.Tensor] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> torch.Tensor:
+    """Normalized latents [B, C, Tg + n, h, w]: ``given`` [B, C, Tg, h, w] continued by one
+    latent frame per row of ``actions`` [B, n, 12] (see ``actions.chunked``). Without
+    ``text`` the prompt is empty, as in the planner."""
+    b, _, t_given, h, w = given.shape
+    if model.cfg.action_dim != CHUNK_DIM:
+        raise WFMInputError(f"{model.name} is not action-conditioned (action_dim {model.cfg.action_dim})")
+    if actions.ndim != 3 or actions.shape[0] != b or actions.shape[2] != CHUNK_DIM:
+        raise WFMInputError(f"actions must be [{b}, latent frames, {CHUNK_DIM}], got {list(actions.shape)}")
+    if not torch.isfinite(actions).all():
+        raise WFMInputError("actions contain NaN or infinity")
+    steps = actions.shape[1]
+    if t_given + steps > MAX_LATENT_FRAMES:
+        raise WFMInputError(f"{t_given} given + {steps} new latent frames exceed the {MAX_LATENT_FRAMES} the model "
+                            f"was trained on ({1 + 4 * (MAX_LATENT_FRAMES - 1)} video frames); plan shorter "
+                            "or re-encode the latest frames as the new start")
+    tokens, mask = text if text is not None else model.encode_text([""] * b)
+    tokens, mask = tokens.expand(b, -1, -1), mask.expand(b, -1)
+    sigmas = karras_sigmas(settings.steps, settings.sigma_min, settings.sigma_max)
+    generator = torch.Generator().manual_seed(settings.seed)
+    z = given.float()
+    for j in range(steps):
+        t = z.shape[2] + 1
+        latents = torch.cat([z, torch.zeros_like(z[:, :, :1])], dim=2)
+        cond_mask = (torch.arange(t) < t - 1).float().reshape(1, 1, t, 1, 1).expand(b, -1, -1, -1, -1)
+        cond = Condition(tokens, mask, latents, cond_mask, settings.sigma_aug, {"action": actions[:, j].float()})
+        noise = torch.randn((b, z.shape[1], t, h, w), generator=generator)
+        with torch.random.fork_rng():
+            torch.manual_seed(settings.seed + j)  # the given frames' augmentation noise
+            made = sample(guided(model.denoiser, cond, None, 0.0), noise, sigmas, settings.method)
+        z = torch.cat([z, made[:, :, -1:]], dim=2)
+        if progress:
+            progress(j + 1, steps)
+    return z
+
+
+def as_chunks(view_actions: np.ndarray) -> torch.Tensor:
+    """Per-frame actions [B, 4n, 3] in the camera's ground frame -> [B, n, 12]."""
+    from .actions import chunked
+
+    return torch.from_numpy(np.stack([chunked(a) for a in view_actions]))

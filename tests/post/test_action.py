@@ -1,0 +1,134 @@
+"""The action-conditioned world model: its action space, the explore pusher's data,
+training from the shipped world model, rollouts and their bad inputs, evaluation."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from worldgraph.engines.post import actions as A
+from worldgraph.engines.post.action_api import rollout
+from worldgraph.engines.post.action_eval import evaluate
+from worldgraph.engines.post.action_train import export_run, train
+from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, write_dataset
+from worldgraph.engines.sim.pipeline import ClipSettings
+from worldgraph.engines.sim.randomize import RandomizeConfig
+from worldgraph.engines.wfm import api
+from worldgraph.engines.wfm.api import Sampling, WFMInputError
+
+PUSHER_SCENES = RandomizeConfig(max_objects=2, starts=("rest",), camera_motions=("static",), pusher=True,
+                                pusher_mode="explore")
+
+
+@pytest.fixture(scope="module")
+def pusher_clips(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pusherdata")
+    write_dataset(ClipJobs(SceneSet(randomize=PUSHER_SCENES, seed=5, count=2), ClipSettings(frames=33)),
+                  root, workers=1)
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(pusher_clips, tmp_path_factory):
+    run = tmp_path_factory.mktemp("actionrun")
+    train("tiny-action", pusher_clips, run, steps=2)
+    train("tiny-action", pusher_clips, run, steps=3)  # resumes
+    assert json.loads((run / "last.json").read_text())["step"] == 3
+    return export_run(run / "last", tmp_path_factory.mktemp("actionckpt")).with_suffix(".json")
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_checkpoint):
+    return api.load(str(tiny_checkpoint), kind="action")
+
+
+def test_ground_frame_follows_the_camera_heading():
+    # a camera at -y looking along +y (level): its right is +x, its forward +y
+    look_y = np.array([[1, 0, 0, 0], [0, 0, 1, -1], [0, -1, 0, 0.5], [0, 0, 0, 1]], float)
+    view = A.to_view(np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.5]]), look_y)
+    assert np.allclose(view, [[1, 0, 0], [0, 2, 0.5]])
+    # the same push seen from a camera turned 90 degrees left (looking along -x)
+    turned = look_y.copy()
+    turned[:3, :3] = np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1]]) @ look_y[:3, :3]
+    assert np.allclose(A.to_view(np.array([[0.0, 1.0, 0.0]]), turned), [[1, 0, 0]])
+    world = np.random.default_rng(0).normal(size=(5, 3))
+    assert np.allclose(A.to_world(A.to_view(world, turned), turned), world)
+
+
+@pytest.mark.parametrize("values, message", [
+    (np.zeros((6, 3)), "multiple of 4"),
+    (np.zeros((8, 2)), r"\[frames, 3\]"),
+    (np.full((4, 3), np.nan), "NaN"),
+])
+def test_chunking_rejects_bad_actions(values, message):
+    with pytest.raises(A.ActionInputError, match=message):
+        A.chunked(values)
+
+
+def test_explore_pusher_moves_in_chunks_and_objects_rest(pusher_clips):
+    clip = pusher_clips / "clips" / "000000"
+    actions = np.load(clip / "actions.npy")
+    assert actions.shape == (33, 3) and np.abs(actions).max() > 0.1
+    chunks = actions[:32].reshape(8, 4, 3)
+    assert np.allclose(chunks, chunks[:, :1])  # one velocity per 4-frame chunk
+    meta = json.loads((clip / "metadata.json").read_text())
+    assert any("pusher" in b["path"] for b in meta["bodies"])
+
+
+def test_post_training_starts_as_the_shipped_world_model():
+    import dataclasses
+
+    from worldgraph.engines.post.base import base_config, post_trained
+
+    cfg = dataclasses.replace(base_config(), name="check", action_dim=A.CHUNK_DIM, ray_channels=6)
+    net, base = post_trained(cfg).eval(), api.load().net
+    x, c = torch.randn(2, 17, 2, 8, 8), torch.full((2,), 0.2)
+    text, mask = torch.randn(2, 4, 384), torch.ones(2, 4, dtype=torch.bool)
+    with torch.no_grad():
+        same = net(x, c, text, mask, action=torch.randn(2, 12), rays=torch.randn(2, 6, 2, 8, 8))
+        assert torch.equal(same, base(x, c, text, mask))
+    with pytest.raises(ValueError, match="only action_dim and ray_channels"):
+        post_trained(dataclasses.replace(cfg, depth=2))
+
+
+def test_rollout_follows_the_actions(tiny_model):
+    import copy
+
+    net = copy.deepcopy(tiny_model.net)
+    with torch.no_grad():  # a 3-step model barely moved its zero-initialized action layer
+        net.action[2].weight.normal_()
+    tiny_model = api.WorldModel(net, tiny_model.space, tiny_model.name)
+    given = torch.randn(2, 16, 1, 8, 8) * 0.5
+    push = torch.zeros(2, 2, 12)
+    push[0, :, 0::3] = 0.8  # item 0 pushes right; item 1 stands still
+    z = rollout(tiny_model, given, push, Sampling(steps=2, guidance=0))
+    assert z.shape == (2, 16, 3, 8, 8) and torch.equal(z[:, :, :1], given)
+    again = rollout(tiny_model, given[:1].expand(2, -1, -1, -1, -1), torch.zeros(2, 2, 12), Sampling(steps=2))
+    assert not torch.allclose(z[0, :, 1:], again[0, :, 1:])  # the actions change the prediction
+
+
+@pytest.mark.parametrize("given_frames, shape, fill, message", [
+    (1, (1, 5, 12), 0.0, "exceed the 5"),
+    (1, (1, 2, 9), 0.0, "actions must be"),
+    (1, (1, 2, 12), float("nan"), "NaN"),
+])
+def test_rollout_rejects_bad_requests(tiny_model, given_frames, shape, fill, message):
+    with pytest.raises(WFMInputError, match=message):
+        rollout(tiny_model, torch.zeros(1, 16, given_frames, 8, 8), torch.full(shape, fill), Sampling(steps=1))
+
+
+def test_base_and_action_models_are_told_apart(tiny_checkpoint):
+    assert "action-cv4x8x8" not in api.available()
+    with pytest.raises(api.files.CheckpointError, match="the action-conditioned world model, not a wfm one"):
+        api.load(str(tiny_checkpoint))
+
+
+def test_evaluation_table_has_every_method_and_horizon(tiny_model, pusher_clips):
+    result = evaluate(tiny_model, pusher_clips, Sampling(steps=1), clips=1)
+    assert result["windows"] == 2  # starts 0 and 16 of a 33-frame clip
+    for method in ("action", "no_action", "copy_last_frame", "tokenizer_reconstruction"):
+        for horizon in ("8", "16"):
+            row = result["methods"][method][horizon]
+            assert set(row) == {"psnr", "ssim", "latent_l2"} and np.isfinite(list(row.values())).all()
+    assert result["methods"]["tokenizer_reconstruction"]["16"]["latent_l2"] == 0.0
