@@ -45,7 +45,7 @@ def tiny_model(tiny_checkpoint):
 
 def test_ground_frame_follows_the_camera_heading():
     # a camera at -y looking along +y (level): its right is +x, its forward +y
-    look_y = np.array([[1, 0, 0, 0], [0, 0, 1, -1], [0, -1, 0, 0.5], [0, 0, 0, 1]], float)
+    look_y = np.array([[1, 0, 0, 0], [0, 0, -1, -1], [0, 1, 0, 0.5], [0, 0, 0, 1]], float)
     view = A.to_view(np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.5]]), look_y)
     assert np.allclose(view, [[1, 0, 0], [0, 2, 0.5]])
     # the same push seen from a camera turned 90 degrees left (looking along -x)
