@@ -47,3 +47,28 @@ def locate(frames: np.ndarray, colour: np.ndarray, intrinsics: np.ndarray, world
         rows, cols = np.nonzero(masks[i])
         positions[i] = floor_point(np.array([cols.mean(), rows.mean()]), intrinsics, world_from_camera, height)
     return positions, seen
+
+
+def project(point: np.ndarray, intrinsics: np.ndarray, world_from_camera: np.ndarray) -> np.ndarray | None:
+    """The pixel (column, row) a world point [3] is seen at, or None behind the camera."""
+    camera = np.linalg.inv(world_from_camera) @ np.append(point, 1.0)
+    if camera[2] >= 0:  # the camera looks down its -Z
+        return None
+    f, cx, cy = intrinsics[0, 0], intrinsics[0, 2], intrinsics[1, 2]
+    return np.array([cx + f * camera[0] / -camera[2] - 0.5, cy - f * camera[1] / -camera[2] - 0.5])
+
+
+def mark_goal(frames: np.ndarray, goal: np.ndarray, intrinsics: np.ndarray, world_from_camera: np.ndarray,
+              radius: float) -> np.ndarray:
+    """A copy of uint8 frames [T, H, W, 3] with the goal region (a floor circle) drawn in."""
+    import cv2
+
+    marked = frames.copy()
+    ring = [project(np.array([*(goal + radius * np.array([np.cos(a), np.sin(a)])), 0.0]), intrinsics,
+                    world_from_camera) for a in np.linspace(0, 2 * np.pi, 24, endpoint=False)]
+    if any(p is None for p in ring):
+        return marked
+    points = np.round(np.array(ring) * 4).astype(np.int32)  # 2 bits of sub-pixel precision
+    for frame in marked:
+        cv2.polylines(frame, [points], True, (255, 230, 0), 1, cv2.LINE_AA, shift=2)
+    return marked

@@ -22,9 +22,10 @@ from ..post.actions import CHUNK, to_world
 from ..sim.randomize import RandomizeConfig, random_scene
 from ..sim.render import render_clip
 from ..sim.scene import SceneError, SceneModel, load_scene
-from ..sim.simulate import Trajectory, build_model, simulate
+from ..sim.simulate import SimulationDiverged, Trajectory, build_model, simulate
 
 FPS = 16.0
+SUBSTEPS = 16  # twice the datasets': a kinematic pusher driven into a box needs the finer steps
 CHUNKS = 10  # chunks an episode may use: 2.5 s
 SUCCESS_RADIUS = 0.08  # metres
 MAX_SPEED = 0.9  # m/s, as in the training data
@@ -55,13 +56,20 @@ class Episode:
         """Every frame so far (re-simulated only when actions were added)."""
         if self._simulated is None or self._simulated[0] != self.frames:
             done = np.array(self.actions + [np.zeros(3)]).reshape(-1, 3)
-            self._simulated = (self.frames, simulate(self.scene, self.model, self.frames, FPS, actions=done))
+            self._simulated = (self.frames, simulate(self.scene, self.model, self.frames, FPS, SUBSTEPS, actions=done))
         return self._simulated[1]
 
-    def step(self, view_chunk: np.ndarray, world_from_camera: np.ndarray) -> None:
-        """Do a chunk of 4 actions [4, 3] given in the camera's ground frame (m/s)."""
+    def step(self, view_chunk: np.ndarray, world_from_camera: np.ndarray) -> bool:
+        """Do a chunk of 4 actions [4, 3] given in the camera's ground frame (m/s); False
+        (and the chunk undone) when it makes the simulation blow up."""
         chunk = to_world(np.clip(view_chunk, -MAX_SPEED, MAX_SPEED), world_from_camera)
         self.actions += list(chunk[:CHUNK])
+        try:
+            self.trajectory()
+        except SimulationDiverged:
+            del self.actions[-CHUNK:]
+            return False
+        return True
 
     def render(self, last: int) -> tuple[np.ndarray, Any]:
         """The last ``last`` frames, real style (uint8 [n, H, W, 3]), and the whole render."""

@@ -26,6 +26,7 @@ class Outcome:
     start_distance: float
     distance: float
     seconds: float
+    diverged: bool  # the simulator blew up (a body driven into another): the episode stopped there
     video: np.ndarray  # uint8 [T, H, W, 3], real style, every frame of the episode
     actions: np.ndarray  # [T - 1, 3] world-axis velocities done
 
@@ -60,6 +61,7 @@ def run_episode(
     rng = np.random.default_rng([ep.seed, POLICIES.index(policy), settings.seed])
     goal = push_goal(ep)
     start_distance = ep.distance()
+    diverged = False
     for k in range(chunks):
         if policy == "oracle":
             chunk = oracle_chunk(ep, goal.world_from_camera)
@@ -69,9 +71,11 @@ def run_episode(
             assert model is not None
             recent, _ = ep.render(min(CONTEXT, 1 + CHUNK * ((ep.frames - 1) // CHUNK)))
             chunk = plan_chunk(model, recent, goal, settings, rng)
-        ep.step(chunk, goal.world_from_camera)
+        diverged = not ep.step(chunk, goal.world_from_camera)
         if progress:
             progress(k + 1, chunks)
+        if diverged:
+            break
     video, _ = ep.render(ep.frames)
-    return Outcome(ep.seed, policy, ep.success(), start_distance, ep.distance(), time.time() - start, video,
-                   np.array(ep.actions))
+    return Outcome(ep.seed, policy, ep.success() and not diverged, start_distance, ep.distance(),
+                   time.time() - start, diverged, video, np.array(ep.actions).reshape(-1, 3))

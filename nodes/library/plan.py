@@ -35,7 +35,7 @@ from ..types import ACTIONS, BOOL, ENUM, FLOAT, INT, SCENE, STRING, VIDEO, Actio
               range=(-1, 2**31 - 1)),
     ],
     outputs=[
-        Output("video", VIDEO, "the episode as simulated, real style"),
+        Output("video", VIDEO, "the episode as simulated, real style, the goal region drawn in yellow"),
         Output("actions", ACTIONS, "the pusher's velocities done, per frame, world axes (m/s)"),
         Output("distance", FLOAT, "metres between the object and the goal at the end"),
         Output("success", BOOL, "whether the object ended within 8 cm of the goal"),
@@ -48,8 +48,9 @@ def MPC(
 ) -> dict[str, Any]:
     """Push an object to a goal: sample action sequences (CEM), roll each out with the
     action-conditioned world model, do the best first move in the simulator, repeat."""
+    from worldgraph.engines.plan.locate import mark_goal
     from worldgraph.engines.plan.mpc import CEMSettings
-    from worldgraph.engines.plan.push import load_episode
+    from worldgraph.engines.plan.push import SUCCESS_RADIUS, load_episode
     from worldgraph.engines.plan.run import run_episode
     from worldgraph.engines.post.action_api import load_action_model
     from worldgraph.engines.post.actions import ActionInputError, to_world
@@ -72,5 +73,6 @@ def MPC(
         outcome = run_episode(ep, policy, model, settings, chunks, progress=ctx.progress)
     except (SceneError, CheckpointError, WFMInputError, ActionInputError, ValueError) as e:
         raise NodeError(str(e)) from None
-    return {"video": Video(outcome.video, 16.0), "actions": Actions(outcome.actions.astype(np.float32)),
+    video = mark_goal(outcome.video, ep.goal, first.intrinsics, first.extrinsics[0], SUCCESS_RADIUS)
+    return {"video": Video(video, 16.0), "actions": Actions(outcome.actions.astype(np.float32)),
             "distance": outcome.distance, "success": outcome.success}
