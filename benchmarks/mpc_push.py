@@ -4,7 +4,7 @@ Each episode (a seed never used for training data: the pusher data uses 300.. an
 is a resting cube, a pusher beside it and a goal 15-25 cm away on the cube's far side. The
 policies, on the same episodes:
 - mpc: CEM over the next chunk's (right, forward) velocity, every plan rolled out by the
-  action-conditioned world model from the latest 9 real frames and scored by where the
+  action-conditioned world model from the latest 5 real frames and scored by where the
   colour locator finds the cube in the last predicted frame;
 - random: random moves drawn like the training data's;
 - oracle: a script that reads the true state (line up behind the cube, push, steer).

@@ -20,6 +20,7 @@ from ..wfm.api import Sampling, WorldModel
 from .locate import locate
 from .push import MAX_SPEED
 
+MAX_HORIZON = 2
 UNSEEN_COST = 1.0  # metres: a plan that loses sight of the object scores as far off
 
 
@@ -34,9 +35,9 @@ class CEMSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not 1 <= self.horizon <= MAX_LATENT_FRAMES - 3:
-            raise ValueError(f"horizon must be 1..{MAX_LATENT_FRAMES - 3} chunks (the model sees at most "
-                             f"{MAX_LATENT_FRAMES} latent frames, 3 of them the latest real frames)")
+        if not 1 <= self.horizon <= MAX_HORIZON:
+            raise ValueError(f"horizon must be 1..{MAX_HORIZON} chunks (the model sees at most "
+                             f"{MAX_LATENT_FRAMES} latent frames, 2 of them the latest real frames)")
         if not 1 <= self.elites <= self.samples:
             raise ValueError(f"elites must be within 1..samples ({self.samples}), got {self.elites}")
         if self.iterations < 1 or self.sampler_steps < 1:

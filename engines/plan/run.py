@@ -15,7 +15,7 @@ from .mpc import CEMSettings, PushGoal, plan_chunk
 from .push import CHUNK, CHUNKS, Episode, oracle_chunk, random_chunk
 
 POLICIES = ("mpc", "random", "oracle")
-CONTEXT = 9  # real frames the planner encodes: 3 latent frames
+CONTEXT = 5  # real frames the planner encodes: 2 latent frames (motion shows; rollouts stay short)
 
 
 @dataclass
