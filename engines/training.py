@@ -125,11 +125,12 @@ def optimize(
     deadline: float = math.inf,
 ) -> None:
     """AdamW steps until the run's total or ``deadline``: loss, backward, gradients clipped
-    to norm 1, step, then ``after_step`` (an EMA update, say); the run saves itself."""
+    to norm 1, step, then ``after_step`` (an EMA update, say); the run saves itself. A
+    parameter group's ``lr_scale`` multiplies the schedule (new layers on a pretrained net)."""
     params = [p for group in opt.param_groups for p in group["params"]]
     while progress.step < progress.total and time.time() < deadline:
         for group in opt.param_groups:
-            group["lr"] = lr(progress.step)
+            group["lr"] = lr(progress.step) * group.get("lr_scale", 1.0)
         t0 = time.time()
         loss = loss_fn()
         opt.zero_grad(set_to_none=True)

@@ -29,10 +29,13 @@ def rollout(
     settings: Sampling,
     text: tuple[torch.Tensor, torch.Tensor] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    hold: bool = False,
 ) -> torch.Tensor:
     """Normalized latents [B, C, Tg + n, h, w]: ``given`` [B, C, Tg, h, w] continued by one
     latent frame per row of ``actions`` [B, n, 12] (see ``actions.chunked``). Without
-    ``text`` the prompt is empty, as in the planner."""
+    ``text`` the prompt is empty, as in the planner. ``hold``: each new latent frame starts
+    from the scene held still (the last frame repeated), noised to ``settings.sigma_max``,
+    instead of from pure noise: what the actions do not move stays as it was."""
     b, _, t_given, h, w = given.shape
     if model.cfg.action_dim != CHUNK_DIM:
         raise WFMInputError(f"{model.name} is not action-conditioned (action_dim {model.cfg.action_dim})")
@@ -56,6 +59,9 @@ def rollout(
         cond_mask = (torch.arange(t) < t - 1).float().reshape(1, 1, t, 1, 1).expand(b, -1, -1, -1, -1)
         cond = Condition(tokens, mask, latents, cond_mask, settings.sigma_aug, {"action": actions[:, j].float()})
         noise = torch.randn((b, z.shape[1], t, h, w), generator=generator)
+        if hold:  # the sampler scales the noise by σ_max
+            still = held_still(model, z) if z.shape[2] == 1 else z[:, :, -1:]
+            noise[:, :, -1:] += still / settings.sigma_max
         with torch.random.fork_rng():
             torch.manual_seed(settings.seed + j)  # the given frames' augmentation noise
             made = sample(guided(model.denoiser, cond, None, 0.0), noise, sigmas, settings.method)
@@ -63,6 +69,14 @@ def rollout(
         if progress:
             progress(j + 1, steps)
     return z
+
+
+def held_still(model: WorldModel, z: torch.Tensor) -> torch.Tensor:
+    """The next latent frame [B, C, 1, h, w] of a scene frozen at its last frame: the first
+    latent frame covers one video frame, the others four, so it cannot be copied as is."""
+    frames = model.space.decode(z)  # [B, 3, T, H, W]
+    still = torch.cat([frames, frames[:, :, -1:].expand(-1, -1, 4, -1, -1)], dim=2)
+    return model.space.encode(still)[:, :, z.shape[2] : z.shape[2] + 1]
 
 
 def as_chunks(view_actions: np.ndarray) -> torch.Tensor:

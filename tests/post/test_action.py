@@ -108,6 +108,18 @@ def test_rollout_follows_the_actions(tiny_model):
     assert not torch.allclose(z[0, :, 1:], again[0, :, 1:])  # the actions change the prediction
 
 
+def test_hold_starts_each_frame_from_the_scene_held_still(tiny_model):
+    from worldgraph.engines.post.action_api import held_still
+
+    given = torch.randn(1, 16, 2, 8, 8) * 0.5
+    still = held_still(tiny_model, given[:, :, :1])
+    assert still.shape == (1, 16, 1, 8, 8)
+    # from a barely noised start the sampler stays next to it: the held frame comes back
+    z = rollout(tiny_model, given, torch.zeros(1, 1, 12), Sampling(steps=1, sigma_max=0.01, method="euler"),
+                hold=True)
+    assert (z[:, :, -1:] - given[:, :, -1:]).abs().max() < 0.05
+
+
 @pytest.mark.parametrize("given_frames, shape, fill, message", [
     (1, (1, 5, 12), 0.0, "exceed the 5"),
     (1, (1, 2, 9), 0.0, "actions must be"),
