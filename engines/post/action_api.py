@@ -35,7 +35,9 @@ def rollout(
     latent frame per row of ``actions`` [B, n, 12] (see ``actions.chunked``). Without
     ``text`` the prompt is empty, as in the planner. ``hold``: each new latent frame starts
     from the scene held still (the last frame repeated), noised to ``settings.sigma_max``,
-    instead of from pure noise: what the actions do not move stays as it was."""
+    instead of from pure noise: what the actions do not move stays as it was.
+    ``settings.guidance`` is guidance on the actions, away from standing still:
+    D(a) + g·(D(a) − D(0)), which strengthens what the actions do."""
     b, _, t_given, h, w = given.shape
     if model.cfg.action_dim != CHUNK_DIM:
         raise WFMInputError(f"{model.name} is not action-conditioned (action_dim {model.cfg.action_dim})")
@@ -58,13 +60,15 @@ def rollout(
         latents = torch.cat([z, torch.zeros_like(z[:, :, :1])], dim=2)
         cond_mask = (torch.arange(t) < t - 1).float().reshape(1, 1, t, 1, 1).expand(b, -1, -1, -1, -1)
         cond = Condition(tokens, mask, latents, cond_mask, settings.sigma_aug, {"action": actions[:, j].float()})
+        still_pusher = Condition(tokens, mask, latents, cond_mask, settings.sigma_aug,
+                                 {"action": torch.zeros_like(actions[:, j]).float()})
         noise = torch.randn((b, z.shape[1], t, h, w), generator=generator)
         if hold:  # the sampler scales the noise by σ_max
             still = held_still(model, z) if z.shape[2] == 1 else z[:, :, -1:]
             noise[:, :, -1:] += still / settings.sigma_max
         with torch.random.fork_rng():
             torch.manual_seed(settings.seed + j)  # the given frames' augmentation noise
-            made = sample(guided(model.denoiser, cond, None, 0.0), noise, sigmas, settings.method)
+            made = sample(guided(model.denoiser, cond, still_pusher, settings.guidance), noise, sigmas, settings.method)
         z = torch.cat([z, made[:, :, -1:]], dim=2)
         if progress:
             progress(j + 1, steps)

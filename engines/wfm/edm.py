@@ -129,7 +129,7 @@ def guided(
             None if cond.latents is None else torch.cat([cond.latents, cond.latents]),
             None if cond.mask is None else torch.cat([cond.mask, cond.mask]),
             cond.sigma_aug,
-            {k: torch.cat([v, v]) for k, v in cond.signals.items()},
+            {k: torch.cat([v, negative.signals[k]]) for k, v in cond.signals.items()},
         )
         d_cond, d_neg = denoiser(torch.cat([x, x]), torch.cat([sigma, sigma]), both).chunk(2)
         return d_cond + guidance * (d_cond - d_neg)

@@ -17,7 +17,7 @@ def eval_action(args: argparse.Namespace) -> int:
 
     try:
         model = load_action_model(args.model or DEFAULT)
-        settings = Sampling(steps=args.steps, guidance=0.0, seed=args.seed)
+        settings = Sampling(steps=args.steps, guidance=args.guidance, seed=args.seed)
         with stage_progress() as progress:
             result = evaluate(model, args.data, settings, args.clips, args.batch, progress)
     except (CheckpointError, WFMInputError, ValueError) as e:

@@ -7,7 +7,7 @@ import numpy as np
 from ..context import Context
 from ..errors import NodeError
 from ..schema import Input, Output, node
-from ..types import ACTIONS, CAMERA, ENUM, INT, LATENT, PROMPT, VIDEO, Actions, Camera, Latent, Prompt, Video
+from ..types import ACTIONS, CAMERA, ENUM, FLOAT, INT, LATENT, PROMPT, VIDEO, Actions, Camera, Latent, Prompt, Video
 from .wfm import prompt_tokens
 
 
@@ -42,6 +42,8 @@ def view_actions(actions: Actions, frame: str, camera: Camera | None, start: int
         Input("given", INT, 1, "frames given, 1 + 4k (the rest is predicted)", range=(1, 13)),
         Input("frames", INT, 17, "frames of the whole clip, 1 + 4k, at most 17", range=(5, 17)),
         Input("steps", INT, 12, "sampler steps per latent frame", range=(1, 200)),
+        Input("guidance", FLOAT, 0.0, "guidance on the actions, away from standing still; 0 turns it off",
+              range=(0, 10)),
         Input("sampler", ENUM, "heun", "EDM Heun (2nd order) or Euler", choices=("heun", "euler")),
         Input("seed", INT, -1, "noise seed; -1 derives one from the graph seed and this node", range=(-1, 2**31 - 1)),
     ],
@@ -51,7 +53,7 @@ def view_actions(actions: Actions, frame: str, camera: Camera | None, start: int
 )
 def ActionVideo2World(
     ctx: Context, video: Video, actions: Actions, camera: Camera | None, prompt: Prompt | None, frame: str,
-    given: int, frames: int, steps: int, sampler: str, seed: int,
+    given: int, frames: int, steps: int, guidance: float, sampler: str, seed: int,
 ) -> dict[str, Latent]:
     """Predict what the pusher's actions do, one latent frame (4 frames) at a time."""
     from worldgraph.engines.post.action_api import load_action_model, rollout
@@ -70,7 +72,8 @@ def ActionVideo2World(
         rows = view_actions(actions, frame, camera, given - 1, frames - given)
         chunks = torch.from_numpy(chunked(rows))[None]
         z0 = model.encode_video(video.frames[:given])
-        settings = Sampling(steps=steps, guidance=0.0, seed=ctx.seed % 2**31 if seed < 0 else seed, method=sampler)
+        settings = Sampling(steps=steps, guidance=guidance, seed=ctx.seed % 2**31 if seed < 0 else seed,
+                            method=sampler)
         z = rollout(model, z0, chunks, settings, text=prompt_tokens(prompt) if prompt else None,
                     progress=ctx.progress)
     except (CheckpointError, WFMInputError, ActionInputError) as e:
