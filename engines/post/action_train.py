@@ -38,8 +38,8 @@ class Recipe:
     lr: float = 1e-4
     warmup: int = 100
     decay_steps: int = 6_000
-    ema: float = 0.998
-    new_lr_scale: float = 10.0  # the action embedding starts at zero under a pretrained net: let it catch up
+    ema: float = 0.995
+    new_lr_scale: float = 30.0  # the action embedding starts at zero under a pretrained net: let it catch up
     text_drop: float = 0.5  # rollouts and the planner run without a caption
     aug_mean: float = -3.0  # ln σ_aug on the given frames, as in base training
     aug_std: float = 2.0
@@ -140,8 +140,8 @@ def train(
     run = Run(DiT(cfg) if recipe.tiny else post_trained(cfg)).to(where)
     new = [p for n, p in run.named_parameters() if n.startswith("net.action.")]
     rest = [p for n, p in run.named_parameters() if p.requires_grad and not n.startswith("net.action.")]
-    opt = torch.optim.AdamW([{"params": rest}, {"params": new, "lr_scale": recipe.new_lr_scale}], lr=recipe.lr,
-                            betas=(0.9, 0.99), weight_decay=0.01)
+    groups: list[dict[str, Any]] = [{"params": rest}, {"params": new, "lr_scale": recipe.new_lr_scale}]
+    opt = torch.optim.AdamW(groups, lr=recipe.lr, betas=(0.9, 0.99), weight_decay=0.01)
     checkpoint = run_dir / "last"
     meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
                             "settings": asdict(recipe), "losses": []}
