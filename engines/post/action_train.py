@@ -20,10 +20,11 @@ import numpy as np
 import torch
 
 from .. import weights as files
-from ..training import EMARun, autocast, fit, load_state, start_run
+from ..training import autocast, fit, load_state, start_run
 from ..wfm.data import LatentSpace, encode_windows, load_cache
-from ..wfm.edm import Condition, Denoiser, Uncertainty, edm_loss
+from ..wfm.edm import Condition, Denoiser, edm_loss
 from ..wfm.model import DiT, WFMConfig
+from ..wfm.train import Run  # the network, u(σ) and the EMA copy, as the base trains
 from .actions import CHUNK, CHUNK_DIM, chunked, to_view
 from .base import base_config, post_trained
 
@@ -108,12 +109,6 @@ class Batches:
         aug = torch.from_numpy(np.exp(rng.normal(r.aug_mean, r.aug_std, r.batch))).float().to(self.device)
         action = self.actions[idx, given - 1]  # [B, 12]: the chunk that made latent frame `given`
         return x0, Condition(text, mask, x0, cond_mask, aug, {"action": action})
-
-
-class Run(EMARun):
-    def __init__(self, net: DiT) -> None:
-        super().__init__(net)
-        self.uncertainty = Uncertainty()
 
 
 def train(
