@@ -6,6 +6,8 @@ policies, on the same episodes:
 - mpc: CEM over the next chunk's (right, forward) velocity, every plan rolled out by the
   action-conditioned world model from the latest 5 real frames and scored by where the
   colour locator finds the cube in the last predicted frame;
+- simulator: the same planner with the simulator as its model (same CEM, rendering and
+  locator): what MPC would reach with a perfect world model;
 - random: random moves drawn like the training data's;
 - oracle: a script that reads the true state (line up behind the cube, push, steer).
 An episode succeeds when the cube ends within 8 cm of the goal after 10 chunks (2.5 s);
@@ -69,7 +71,7 @@ def main() -> int:
         print(f"{policy:<8}{row['success_rate']:>10.0%}{row['mean_distance']:>12.3f}{row['start_distance']:>12.3f}"
               f"{row['seconds_per_episode']:>11.1f}{row['diverged']:>13}")
     if "mpc" in rows:
-        for other in ("random", "oracle"):
+        for other in ("simulator", "random", "oracle"):
             if other in rows:
                 print(f"mpc vs {other}: {rows['mpc']['success_rate']:.0%} vs {rows[other]['success_rate']:.0%}")
     return 0

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..wfm.api import WorldModel
 from .locate import locate, reference_colour
-from .mpc import CEMSettings, PushGoal, plan_chunk
+from .mpc import UNSEEN_COST, CEMSettings, PushGoal, cem, plan_chunk
 from .push import CHUNK, CHUNKS, Episode, oracle_chunk, random_chunk
 
-POLICIES = ("mpc", "random", "oracle")
+POLICIES = ("mpc", "simulator", "random", "oracle")
 CONTEXT = 5  # real frames the planner encodes: 2 latent frames (motion shows; rollouts stay short)
 
 
@@ -43,6 +43,23 @@ def push_goal(ep: Episode) -> PushGoal:
     return PushGoal(ep.goal, colour, made.intrinsics, pose, ep.target_radius(), offset)
 
 
+def simulator_plan(ep: Episode, goal: PushGoal, settings: CEMSettings, rng: np.random.Generator) -> np.ndarray:
+    """The planner with the simulator as its world model (the same CEM, rendering and
+    locator): what MPC reaches with a perfect model, the ceiling of the learned one."""
+
+    def cost(plans: np.ndarray) -> np.ndarray:
+        costs = []
+        for plan in plans:
+            trial = replace(ep, actions=list(ep.actions), _simulated=None)
+            ok = all(trial.step(np.tile([*velocity, 0.0], (CHUNK, 1)), goal.world_from_camera) for velocity in plan)
+            costs.append(goal.cost(trial.render(1)[0])[0] if ok else UNSEEN_COST)
+        return np.array(costs)
+
+    chunk = np.zeros((CHUNK, 3))
+    chunk[:, :2] = cem(cost, settings, rng)[0]
+    return chunk
+
+
 def run_episode(
     ep: Episode,
     policy: str,
@@ -51,7 +68,8 @@ def run_episode(
     chunks: int = CHUNKS,
     progress: Callable[[int, int], None] | None = None,
 ) -> Outcome:
-    """Do ``chunks`` chunks of ``policy`` in ``ep``; ``model`` is the action-conditioned world model (mpc)."""
+    """Do ``chunks`` chunks of ``policy`` in ``ep``; ``model`` is the action-conditioned world
+    model (mpc); ``simulator`` plans the same way with the simulator as the model."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
     if policy == "mpc" and model is None:
@@ -67,6 +85,8 @@ def run_episode(
             chunk = oracle_chunk(ep, goal.world_from_camera)
         elif policy == "random":
             chunk = random_chunk(rng)
+        elif policy == "simulator":
+            chunk = simulator_plan(ep, goal, settings, rng)
         else:
             assert model is not None
             recent, _ = ep.render(min(CONTEXT, 1 + CHUNK * ((ep.frames - 1) // CHUNK)))

@@ -24,8 +24,9 @@ from ..types import ACTIONS, BOOL, ENUM, FLOAT, INT, SCENE, STRING, VIDEO, Actio
               range=(-1, 1)),
         Input("goal_forward", FLOAT, 0.0, "goal: metres away from the camera from the object's start",
               range=(-1, 1)),
-        Input("policy", ENUM, "mpc", "mpc: plan with the action-conditioned world model; random: random "
-              "moves; oracle: a script that reads the true state", choices=("mpc", "random", "oracle")),
+        Input("policy", ENUM, "mpc", "mpc: plan with the action-conditioned world model; simulator: plan the "
+              "same way with the simulator as the model; random: random moves; oracle: a script that reads the "
+              "true state", choices=("mpc", "simulator", "random", "oracle")),
         Input("chunks", INT, 10, "planning steps; each does 4 frames of actions", range=(1, 16)),
         Input("horizon", INT, 1, "chunks looked ahead in each plan", range=(1, 2)),
         Input("samples", INT, 8, "action sequences the cross-entropy method tries per iteration", range=(2, 64)),

@@ -68,6 +68,12 @@ def test_push_task_needs_one_pusher_and_a_known_object():
         load_episode(SAMPLES / "scenes" / "pusher.usda", target="/World/nothing")
 
 
+def test_planning_with_the_simulator_as_the_model_moves_the_cube():
+    settings = CEMSettings(samples=4, iterations=1, elites=2)
+    done = run_episode(episode(50_002), "simulator", settings=settings, chunks=3)
+    assert done.actions.shape == (3 * CHUNK, 3) and done.distance < done.start_distance
+
+
 def test_mpc_without_a_model_is_refused():
     with pytest.raises(ValueError, match="needs the action-conditioned world model"):
         run_episode(episode(10_000), "mpc", chunks=1)
