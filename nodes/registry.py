@@ -30,8 +30,6 @@ BUILTIN_FAMILIES = (
     "worldgraph.nodes.library.wfm",
     "worldgraph.nodes.library.transfer",
     "worldgraph.nodes.library.curate",
-    "worldgraph.nodes.library.camera_control",
-    "worldgraph.nodes.library.action",
     "worldgraph.nodes.library.plan",
 )
 

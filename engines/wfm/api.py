@@ -168,7 +168,8 @@ class WorldModel:
 def load(name: str = DEFAULT, folder: Path = CHECKPOINTS, kind: str = "wfm") -> WorldModel:
     """The world model ``name`` (a shipped name or a path to its .json), checked against its
     tokenizer; ``kind``: what it must be (wfm, action, camera)."""
-    json_path = files.locate(name, folder, f"{kind} world-model", available(folder, kind))
+    what = "world-model" if kind == "wfm" else f"{kind}-conditioned world-model"
+    json_path = files.locate(name, folder, what, available(folder, kind))
     meta = files.read_meta(json_path)
     if meta.get("kind", "wfm") != kind:
         raise files.CheckpointError(f"{json_path}: the {meta.get('kind', 'wfm')}-conditioned world model, "

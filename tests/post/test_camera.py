@@ -210,7 +210,7 @@ def context(tmp_path: Path) -> Context:
 
 
 def test_node_path_sources_name_what_is_missing(tmp_path):
-    from worldgraph.nodes.library.camera_control import camera_path
+    from worldgraph.nodes.library.wfm import camera_path
 
     moves = {"forward": 0.0, "strafe": 0.0, "yaw": 0.0, "pitch": 0.0}
     with pytest.raises(NodeError, match="connect a camera"):
@@ -225,7 +225,7 @@ def test_node_path_sources_name_what_is_missing(tmp_path):
 
 @pytest.mark.skipif(not (camera_api.CHECKPOINTS / "camera-cv4x8x8.json").exists(), reason="no shipped camera model")
 def test_node_generates_variants_stacked(tmp_path):
-    from worldgraph.nodes.library.camera_control import CameraControl
+    from worldgraph.nodes.library.wfm import CameraControl
 
     frame = Video(np.full((1, 64, 64, 3), 120, np.uint8), 16.0)
     inputs = {"video": frame, "prompt": None, "path": "joystick", "forward": 0.02, "strafe": 0.0, "yaw": 1.0,
