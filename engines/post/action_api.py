@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import torch
 
 from ..wfm.api import Sampling, WFMInputError, WorldModel, load
@@ -81,10 +80,3 @@ def held_still(model: WorldModel, z: torch.Tensor) -> torch.Tensor:
     frames = model.space.decode(z)  # [B, 3, T, H, W]
     still = torch.cat([frames, frames[:, :, -1:].expand(-1, -1, 4, -1, -1)], dim=2)
     return model.space.encode(still)[:, :, z.shape[2] : z.shape[2] + 1]
-
-
-def as_chunks(view_actions: np.ndarray) -> torch.Tensor:
-    """Per-frame actions [B, 4n, 3] in the camera's ground frame -> [B, n, 12]."""
-    from .actions import chunked
-
-    return torch.from_numpy(np.stack([chunked(a) for a in view_actions]))
