@@ -1,10 +1,11 @@
 """The action-conditioned world model against the simulator on held-out pusher clips:
 PSNR, SSIM and latent L2 over 8 and 16 predicted frames, for the model with the true
 actions, the same model with actions zeroed, copy-last-frame, and the tokenizer's
-reconstruction (the ceiling), then the issue's check (action beats both baselines on
-every metric). The same table as `worldgraph eval action`.
+reconstruction (the ceiling), each rollout decoded plainly and as the given frame plus
+what the model changed; then the issue's check (action beats both baselines on every
+metric), for both decodes. The same table as `worldgraph eval action`.
 
-    python benchmarks/action_prediction.py --data data/pusher/heldout/dataset [--clips 64] [--steps 12]
+    python benchmarks/action_prediction.py --data data/pusher/heldout/dataset [--model NAME] [--clips 64] [--steps 12]
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from worldgraph.engines.post.action_api import load_action_model
+from worldgraph.engines.post.action_api import DEFAULT, load_action_model
 from worldgraph.engines.post.action_eval import HORIZONS, evaluate, format_table
 from worldgraph.engines.wfm.api import Sampling
 
@@ -23,18 +24,20 @@ def main() -> int:
     parser.add_argument("--clips", type=int, default=0)
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", default=DEFAULT)
     args = parser.parse_args()
-    result = evaluate(load_action_model(), args.data, Sampling(steps=args.steps, guidance=0.0, seed=args.seed),
+    result = evaluate(load_action_model(args.model), args.data, Sampling(steps=args.steps, guidance=0.0, seed=args.seed),
                       args.clips)
     print(format_table(result))
     rows = result["methods"]
-    for horizon in map(str, HORIZONS):
-        for metric, better in (("psnr", max), ("ssim", max), ("latent_l2", min)):
-            ours = rows["action"][horizon][metric]
-            rivals = [rows[m][horizon][metric] for m in ("no_action", "copy_last_frame")]
-            beats = all(better(ours, r) == ours and ours != r for r in rivals)
-            print(f"{metric}@{horizon}: action {ours:.4f} vs no-action {rivals[0]:.4f}, copy-last {rivals[1]:.4f}: "
-                  f"{'beats both' if beats else 'does not beat both'}")
+    for decode in ("", "_residual"):
+        for horizon in map(str, HORIZONS):
+            for metric, better in (("psnr", max), ("ssim", max), ("latent_l2", min)):
+                ours = rows["action" + decode][horizon][metric]
+                rivals = [rows[m][horizon][metric] for m in ("no_action" + decode, "copy_last_frame")]
+                beats = all(better(ours, r) == ours and ours != r for r in rivals)
+                print(f"{metric}@{horizon}: action{decode} {ours:.4f} vs no-action {rivals[0]:.4f}, "
+                      f"copy-last {rivals[1]:.4f}: {'beats both' if beats else 'does not beat both'}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Rolling the action-conditioned world model out over an action sequence, one latent
 frame (4 video frames) at a time: each new latent frame is sampled with every frame so
-far given, under the chunk of 4 actions that makes it."""
+far given, under the chunk of 4 actions that makes it. A model that predicts the change
+(``WFMConfig.predicts_change``) makes each frame as a change from the scene held still."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 import torch
 
 from ..wfm.api import Sampling, WFMInputError, WorldModel, load
+from ..wfm.data import LatentSpace
 from ..wfm.edm import Condition, guided, karras_sigmas, sample
 from .actions import CHUNK_DIM
 
@@ -28,15 +30,12 @@ def rollout(
     settings: Sampling,
     text: tuple[torch.Tensor, torch.Tensor] | None = None,
     progress: Callable[[int, int], None] | None = None,
-    hold: bool = False,
 ) -> torch.Tensor:
     """Normalized latents [B, C, Tg + n, h, w]: ``given`` [B, C, Tg, h, w] continued by one
     latent frame per row of ``actions`` [B, n, 12] (see ``actions.chunked``). Without
-    ``text`` the prompt is empty, as in the planner. ``hold``: each new latent frame starts
-    from the scene held still (the last frame repeated), noised to ``settings.sigma_max``,
-    instead of from pure noise: what the actions do not move stays as it was.
-    ``settings.guidance`` is guidance on the actions, away from standing still:
-    D(a) + g·(D(a) − D(0)), which strengthens what the actions do."""
+    ``text`` the prompt is empty, as in the planner. ``settings.guidance`` is guidance on
+    the actions, away from standing still: D(a) + g·(D(a) − D(0)), which strengthens what
+    the actions do."""
     b, _, t_given, h, w = given.shape
     if model.cfg.action_dim != CHUNK_DIM:
         raise WFMInputError(f"{model.name} is not action-conditioned (action_dim {model.cfg.action_dim})")
@@ -58,13 +57,14 @@ def rollout(
         t = z.shape[2] + 1
         latents = torch.cat([z, torch.zeros_like(z[:, :, :1])], dim=2)
         cond_mask = (torch.arange(t) < t - 1).float().reshape(1, 1, t, 1, 1).expand(b, -1, -1, -1, -1)
-        cond = Condition(tokens, mask, latents, cond_mask, settings.sigma_aug, {"action": actions[:, j].float()})
+        reference = None
+        if model.cfg.predicts_change:
+            reference = torch.cat([torch.zeros_like(z), still_reference(model.space, z)], dim=2)
+        cond = Condition(tokens, mask, latents, cond_mask, settings.sigma_aug, {"action": actions[:, j].float()},
+                         reference)
         still_pusher = Condition(tokens, mask, latents, cond_mask, settings.sigma_aug,
-                                 {"action": torch.zeros_like(actions[:, j]).float()})
+                                 {"action": torch.zeros_like(actions[:, j]).float()}, reference)
         noise = torch.randn((b, z.shape[1], t, h, w), generator=generator)
-        if hold:  # the sampler scales the noise by σ_max
-            still = held_still(model, z) if z.shape[2] == 1 else z[:, :, -1:]
-            noise[:, :, -1:] += still / settings.sigma_max
         with torch.random.fork_rng():
             torch.manual_seed(settings.seed + j)  # the given frames' augmentation noise
             made = sample(guided(model.denoiser, cond, still_pusher, settings.guidance), noise, sigmas, settings.method)
@@ -74,9 +74,29 @@ def rollout(
     return z
 
 
-def held_still(model: WorldModel, z: torch.Tensor) -> torch.Tensor:
-    """The next latent frame [B, C, 1, h, w] of a scene frozen at its last frame: the first
-    latent frame covers one video frame, the others four, so it cannot be copied as is."""
-    frames = model.space.decode(z)  # [B, 3, T, H, W]
-    still = torch.cat([frames, frames[:, :, -1:].expand(-1, -1, 4, -1, -1)], dim=2)
-    return model.space.encode(still)[:, :, z.shape[2] : z.shape[2] + 1]
+@torch.no_grad()
+def still_reference(space: LatentSpace, z: torch.Tensor) -> torch.Tensor:
+    """The next latent frame [B, C, 1, h, w] if the scene froze now: after the first latent
+    frame (one video frame) the tokenizer's, re-encoded with that frame held for 4 more; after
+    later ones (four frames each) the last latent frame itself, as training saw it."""
+    if z.shape[2] > 1:
+        return z[:, :, -1:]
+    frame = space.decode(z)  # [B, 3, 1, H, W]
+    return space.encode(frame.expand(-1, -1, 5, -1, -1))[:, :, 1:2]
+
+
+@torch.no_grad()
+def residual_decode(model: WorldModel, z: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
+    """Video [B, 3, T, H, W] in [-1, 1] of a rollout ``z`` from the real frames ``given``
+    [B, 3, Tg, H, W]: the last real frame plus what the model changed, decode(z) minus the
+    decode of the scene held still at that frame. What the model leaves as it was keeps the
+    camera's own pixels instead of the tokenizer's blur of them; a static camera (the
+    pusher's scenes) is what makes this right. The given frames come out as they went in."""
+    b, _, t_given, h, w = given.shape
+    frames = 1 + 4 * (z.shape[2] - 1)
+    last = given[:, :, -1:]
+    still = torch.cat([given, last.expand(-1, -1, frames - t_given, -1, -1)], dim=2)
+    change = model.space.decode(z) - model.space.decode(model.space.encode(still))
+    out = (still + change).clamp(-1, 1)
+    out[:, :, :t_given] = given
+    return out

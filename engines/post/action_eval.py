@@ -6,6 +6,9 @@ The prediction is compared with the simulator's frames over the first 8 and all 
 PSNR and SSIM of the decoded frames, and latent L2 (the root-mean-square difference of
 the normalized latents, Cosmos's "latent L2"). Baselines on the same windows:
 - no_action: the same model and seeds with every action zero (the pusher standing still);
+- action_residual / no_action_residual: the same rollouts decoded as the given frame plus
+  what the model changed (``action_api.residual_decode``): the background keeps the
+  camera's pixels, so only what the model moves is compared through the tokenizer;
 - copy_last_frame: the given frame held still;
 - tokenizer_reconstruction: the truth through the tokenizer, our pipeline's ceiling.
 """
@@ -23,11 +26,12 @@ from ..media.video import read_video
 from ..metrics import psnr, ssim
 from ..sim.dataset import read_manifest
 from ..wfm.api import Sampling, WorldModel
-from .action_api import rollout
+from .action_api import residual_decode, rollout
 from .action_train import WINDOW, window_actions
 
 HORIZONS = (8, 16)
-METHODS = ("action", "no_action", "copy_last_frame", "tokenizer_reconstruction")
+METHODS = ("action", "no_action", "action_residual", "no_action_residual", "copy_last_frame",
+           "tokenizer_reconstruction")
 
 
 def held_out_windows(data: Path, clips: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -90,9 +94,15 @@ def evaluate(
     made["tokenizer_reconstruction"] = z_true
     table: dict[str, Any] = {}
     for method in METHODS:
-        z = made[method]
-        video = still if method == "copy_last_frame" else torch.cat(
-            [space.decode(z[i : i + batch]) for i in range(0, len(z), batch)])
+        rolled = method.removesuffix("_residual")
+        z = made[rolled]
+        if method == "copy_last_frame":
+            video = still
+        elif method != rolled:
+            video = torch.cat([residual_decode(model, z[i : i + batch], videos[i : i + batch, :, :1])
+                               for i in range(0, len(z), batch)])
+        else:
+            video = torch.cat([space.decode(z[i : i + batch]) for i in range(0, len(z), batch)])
         table[method] = {str(h): metrics(video, videos, z, z_true, h) for h in HORIZONS}
         if method in seconds:
             table[method]["seconds_per_window"] = round(seconds[method], 3)

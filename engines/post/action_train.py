@@ -4,7 +4,16 @@ action-conditioned next-frame model, on our simulator instead of Bridge).
 Each batch gives the first k latent frames of a 17-frame window clean (k = 1..4, one k a
 batch) and trains the model to make latent frame k under the 4 actions that produced it:
 exactly what an autoregressive rollout asks of it, one latent frame at a time. The network
-starts as the shipped world model with a zero action embedding (``base.post_trained``).
+starts as the shipped world model with a zero action embedding (``base.post_trained``), or
+as a shipped action model to fine-tune (``Recipe.start_from``).
+
+What the actions decide is where the pusher and what it hits end up: a few latent pixels
+of a static scene. A plain average over the frame drowns them in the background, so the
+loss can weigh the latent pixels where the simulator's depth changes during the frame
+being made (``Recipe.motion_weight``), and sample noise levels a little higher, where the
+frame's layout (and so the actions) is decided (``p_mean``). And it can make each frame as a
+change from the scene held still (``Recipe.predict_change``): the network's output starts
+at zero, so the model starts out predicting that nothing moves, and learns only what does.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from ..wfm.data import LatentSpace, encode_windows, load_cache
 from ..wfm.edm import Condition, Denoiser, edm_loss
 from ..wfm.model import DiT, WFMConfig
 from ..wfm.train import Run  # the network, u(σ) and the EMA copy, as the base trains
+from .action_api import still_reference
 from .actions import CHUNK, CHUNK_DIM, chunked, to_view
 from .base import base_config, post_trained
 
@@ -44,6 +54,11 @@ class Recipe:
     text_drop: float = 0.5  # rollouts and the planner run without a caption
     aug_mean: float = -3.0  # ln σ_aug on the given frames, as in base training
     aug_std: float = 2.0
+    p_mean: float = -1.2  # ln σ ~ N(p_mean, p_std²), as in base training unless raised
+    p_std: float = 1.2
+    motion_weight: float = 0.0  # extra loss weight on latent pixels that move (0: a plain average)
+    start_from: str = ""  # a shipped action model to fine-tune instead of the base world model
+    predict_change: bool = False  # diffuse the change from the scene held still (WFMConfig.predicts_change)
     checkpoint_seconds: float = 180.0
     seed: int = 0
     name: str = "action-cv4x8x8"
@@ -52,14 +67,25 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {
     "action-cv4x8x8": Recipe(steps=6_000),
+    # fine-tunes action-cv4x8x8, which learned the scenes but not the actions
+    "action-motion-cv4x8x8": Recipe(steps=6_000, decay_steps=6_000, warmup=50, motion_weight=4.0, p_mean=-0.6,
+                                    p_std=1.4, new_lr_scale=10.0, start_from="action-cv4x8x8",
+                                    name="action-motion-cv4x8x8"),
+    "action-change-cv4x8x8": Recipe(steps=6_000, decay_steps=6_000, warmup=50, motion_weight=4.0, p_mean=-0.6,
+                                    p_std=1.4, new_lr_scale=10.0, start_from="action-cv4x8x8",
+                                    predict_change=True, name="action-change-cv4x8x8"),
     "tiny-action": Recipe(steps=3, batch=4, warmup=1, checkpoint_seconds=0.0, name="tiny-action", tiny=True),
+    "tiny-action-change": Recipe(steps=3, batch=4, warmup=1, checkpoint_seconds=0.0, motion_weight=4.0,
+                                 predict_change=True, name="tiny-action-change", tiny=True),
 }
 
 
 def model_config(recipe: Recipe) -> WFMConfig:
     if recipe.tiny:
-        return WFMConfig(name=recipe.name, width=32, depth=1, heads=2, lora_rank=8, action_dim=CHUNK_DIM)
-    return dataclasses.replace(base_config(), name=recipe.name, action_dim=CHUNK_DIM)
+        return WFMConfig(name=recipe.name, width=32, depth=1, heads=2, lora_rank=8, action_dim=CHUNK_DIM,
+                         predicts_change=recipe.predict_change)
+    return dataclasses.replace(base_config(), name=recipe.name, action_dim=CHUNK_DIM,
+                               predicts_change=recipe.predict_change)
 
 
 def window_actions(clip: Path, starts: list[int]) -> dict[str, torch.Tensor]:
@@ -76,26 +102,73 @@ def window_actions(clip: Path, starts: list[int]) -> dict[str, torch.Tensor]:
     return {"actions": torch.from_numpy(np.stack(rows))}
 
 
+MOTION_DEPTH = 0.01  # metres of depth change that count as moving
+
+
+def window_motion(clip: Path, starts: list[int], block: int = 8) -> dict[str, torch.Tensor]:
+    """Where each window's latent frames 1..4 move [k, 4, H/8, W/8] (1.0 or 0.0): a latent
+    pixel moves when the depth anywhere in its 8x8 block changes by more than 1 cm between
+    the frame before the latent frame's 4 frames and any of them."""
+    depth = torch.from_numpy(np.load(clip / "depth.npy").astype(np.float32))  # [T, H, W]
+    rows = []
+    for s in starts:
+        w = depth[s : s + WINDOW]
+        before = w[0 : WINDOW - 1 : CHUNK].repeat_interleave(CHUNK, dim=0)  # frame 4k-4, for frames 4k-3..4k
+        change = (w[1:] - before).abs().reshape(-1, CHUNK, *w.shape[1:]).amax(dim=1)  # [4, H, W]
+        rows.append(torch.nn.functional.max_pool2d(change[None], block)[0] > MOTION_DEPTH)
+    return {"motion": torch.stack(rows).to(torch.uint8)}
+
+
+def window_extras(clip: Path, starts: list[int]) -> dict[str, torch.Tensor]:
+    return window_actions(clip, starts) | window_motion(clip, starts)
+
+
 def build_cache(data: Path, space: LatentSpace, out: Path, progress: Callable[[int, int], None] | None = None) -> Path:
     return encode_windows(data, lambda video: space.encode(video).half(), out,
                           {"tokenizer": space.name, "latent_fingerprint": space.fingerprint}, WINDOW, progress,
-                          extras=window_actions)
+                          extras=window_extras)
+
+
+def still_references(cache: dict[str, Any], space: LatentSpace, out: Path,
+                     progress: Callable[[int, int], None] | None = None, batch: int = 64) -> torch.Tensor:
+    """Each window's latent frame 1 with the scene frozen at its first frame [N, C, h, w]
+    (``action_api.still_reference``), computed once and kept at ``out``."""
+    from safetensors.torch import load_file, save_file
+
+    from ..media.files import atomic_output
+
+    if out.exists():
+        return load_file(str(out))["still"]
+    latents = cache["latents"]
+    parts = []
+    for i in range(0, len(latents), batch):
+        parts.append(still_reference(space, latents[i : i + batch, :, :1].float())[:, :, 0].half())
+        if progress:
+            progress(min(i + batch, len(latents)), len(latents))
+    with atomic_output(out) as tmp:
+        save_file({"still": torch.cat(parts).contiguous()}, str(tmp))
+    return load_file(str(out))["still"]
 
 
 class Batches:
     """Next-latent-frame training items: k given latent frames, the (k+1)-th to make."""
 
-    def __init__(self, cache: dict[str, Any], recipe: Recipe, device: torch.device) -> None:
+    def __init__(self, cache: dict[str, Any], recipe: Recipe, device: torch.device,
+                 still: torch.Tensor | None = None) -> None:
         if "actions" not in cache:
             raise ValueError("the latent cache has no actions: delete it to re-encode an action dataset")
         self.latents = cache["latents"].to(device)
         self.actions = cache["actions"].float().to(device)
+        if recipe.motion_weight and "motion" not in cache:
+            raise ValueError("the latent cache has no motion maps: delete it to re-encode the dataset")
+        self.motion = cache["motion"].to(device) if recipe.motion_weight else None
+        self.still = None if still is None else still.to(device)
         self.caption_ids = cache["caption_ids"].long().to(device)
         self.text, self.text_mask = cache["text"].to(device), cache["text_mask"].to(device)
         self.null, self.null_mask = cache["null_text"].to(device), cache["null_mask"].to(device)
         self.recipe, self.device = recipe, device
 
-    def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, Condition]:
+    def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, Condition, torch.Tensor | None]:
         r = self.recipe
         idx = torch.from_numpy(rng.integers(0, len(self.latents), r.batch)).to(self.device)
         given = int(rng.integers(1, self.latents.shape[2]))  # latent frames given; frame `given` is made
@@ -108,7 +181,15 @@ class Batches:
         cond_mask[:, :, given] = 0
         aug = torch.from_numpy(np.exp(rng.normal(r.aug_mean, r.aug_std, r.batch))).float().to(self.device)
         action = self.actions[idx, given - 1]  # [B, 12]: the chunk that made latent frame `given`
-        return x0, Condition(text, mask, x0, cond_mask, aug, {"action": action})
+        weight = None
+        if self.motion is not None:  # only frame `given` counts in the loss
+            moving = self.motion[idx, given - 1].float()[:, None, None]  # [B, 1, 1, h, w]
+            weight = (1 + r.motion_weight * moving).expand(-1, -1, given + 1, -1, -1)
+        reference = None
+        if self.still is not None:  # the frame before, or the first frame held still after it
+            reference = torch.zeros_like(x0)
+            reference[:, :, given] = x0[:, :, given - 1] if given > 1 else self.still[idx].float()
+        return x0, Condition(text, mask, x0, cond_mask, aug, {"action": action}, reference), weight
 
 
 def train(
@@ -130,9 +211,11 @@ def train(
     cache_path = run_dir / "latents.safetensors"
     if not cache_path.exists():
         build_cache(data, space, cache_path, progress=encoding)
-    batches = Batches(load_cache(cache_path, space), recipe, where)
+    cache = load_cache(cache_path, space)
+    still = still_references(cache, space, run_dir / "still.safetensors", encoding) if cfg.predicts_change else None
+    batches = Batches(cache, recipe, where, still)
     torch.manual_seed(recipe.seed)
-    run = Run(DiT(cfg) if recipe.tiny else post_trained(cfg)).to(where)
+    run = Run(starting_network(recipe, cfg)).to(where)
     new = [p for n, p in run.named_parameters() if n.startswith("net.action.")]
     rest = [p for n, p in run.named_parameters() if p.requires_grad and not n.startswith("net.action.")]
     groups: list[dict[str, Any]] = [{"params": rest}, {"params": new, "lr_scale": recipe.new_lr_scale}]
@@ -146,11 +229,31 @@ def train(
     denoiser = Denoiser(run.net)
 
     def loss(rng: np.random.Generator) -> torch.Tensor:
-        x0, cond = batches.sample(rng)
+        x0, cond, weight = batches.sample(rng)
         with autocast(device):
-            return edm_loss(denoiser, run.uncertainty, x0, cond)
+            return edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std, weight)
 
     return fit(run, opt, recipe, meta, checkpoint, loss, steps=steps, minutes=minutes, report=report)
+
+
+def starting_network(recipe: Recipe, cfg: WFMConfig) -> DiT:
+    """The network a run starts from: a tiny fresh one (tests), the base world model with a
+    zero action embedding, or a shipped action model with the same architecture."""
+    if recipe.tiny:
+        return DiT(cfg)
+    if not recipe.start_from:
+        return post_trained(cfg)
+    json_path = files.locate(recipe.start_from, CHECKPOINTS, "action model", list(RECIPES))
+    meta = files.read_meta(json_path)
+    start = WFMConfig.from_json(meta["config"])
+    if dataclasses.replace(start, name=cfg.name, predicts_change=cfg.predicts_change) != cfg:
+        raise ValueError(f"{recipe.start_from}: its architecture differs from recipe {recipe.name}'s")
+    net = DiT(cfg)
+    files.load_into(net, json_path.with_suffix(".safetensors"), meta)
+    if cfg.predicts_change and not start.predicts_change:  # it made whole frames: start from "nothing moves"
+        torch.nn.init.zeros_(net.patch_out.weight)
+        torch.nn.init.zeros_(net.patch_out.bias)
+    return net.requires_grad_(True).train()
 
 
 def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:

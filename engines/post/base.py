@@ -22,9 +22,10 @@ def post_trained(cfg: WFMConfig, base: str = DEFAULT) -> DiT:
     """A ``cfg`` network (the base's config plus action_dim / ray_channels) holding the
     base checkpoint's weights."""
     base_cfg = base_config(base)
-    expected = dataclasses.replace(cfg, name=base_cfg.name, action_dim=0, ray_channels=0)
+    expected = dataclasses.replace(cfg, name=base_cfg.name, action_dim=0, ray_channels=0, predicts_change=False)
     if expected != base_cfg:
-        raise ValueError(f"{cfg.name}: only action_dim and ray_channels may differ from the base {base}")
+        raise ValueError(f"{cfg.name}: only action_dim, ray_channels and predicts_change may differ from "
+                         f"the base {base}")
     json_path = files.locate(base, CHECKPOINTS, "world-model", [DEFAULT])
     base_net = files.load_into(DiT(base_cfg), json_path.with_suffix(".safetensors"), files.read_meta(json_path))
     net = DiT(cfg)

@@ -7,6 +7,10 @@ Video2World conditioning: a mask [B, 1, T, 1, 1] marks the latent frames that ar
 There the network sees the clean latent plus a little noise (σ_aug) instead of the noisy
 input, an extra channel tells it which frames those are, and the denoiser's output is
 replaced by the clean latent, so the given frames come out exactly as they went in.
+
+A reference (post-trained action models): latents the frames being made are expected to
+stay close to, the scene held still. Diffusion then runs on the difference from it, so a
+network that outputs nothing predicts the reference, and all it has to learn is what moves.
 """
 
 from __future__ import annotations
@@ -31,14 +35,16 @@ class Condition:
     mask: torch.Tensor | None = None  # [B, 1, T, 1, 1] 1.0 where a frame is given
     sigma_aug: torch.Tensor | float = 0.001  # noise on the given frames, per item or one value
     signals: dict[str, torch.Tensor] = field(default_factory=dict)  # post-trained: action, rays
+    reference: torch.Tensor | None = None  # [B, C, T, h, w]: diffusion runs on x − reference
 
     def repeat(self, text: torch.Tensor, text_mask: torch.Tensor) -> Condition:
         """The same frames with other text (the negative prompt of guidance)."""
-        return Condition(text, text_mask, self.latents, self.mask, self.sigma_aug, self.signals)
+        return Condition(text, text_mask, self.latents, self.mask, self.sigma_aug, self.signals, self.reference)
 
 
 class Denoiser(nn.Module):
-    """D(x; σ) = c_skip·x + c_out·F(c_in·x; c_noise), with σ_data the latents' scale.
+    """D(x; σ) = c_skip·x + c_out·F(c_in·x; c_noise), with σ_data the latents' scale; with a
+    reference r, D(x; σ) = r + D(x − r; σ) on the frames being made.
     ``net`` is the DiT, or an engine running its export (engines.runtime)."""
 
     def __init__(self, net: DiT | Callable[..., torch.Tensor], sigma_data: float | None = None) -> None:
@@ -47,8 +53,15 @@ class Denoiser(nn.Module):
         self.sigma_data = sigma_data if sigma_data is not None else net.cfg.sigma_data  # type: ignore[union-attr]
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, cond: Condition) -> torch.Tensor:
+        if cond.reference is None:
+            return self.denoise(x.float(), sigma, cond)
+        ref = cond.reference.float()
+        if cond.mask is not None:  # the given frames come out as given
+            ref = ref * (1 - cond.mask.float())
+        return ref + self.denoise(x.float() - ref, sigma, cond)
+
+    def denoise(self, x: torch.Tensor, sigma: torch.Tensor, cond: Condition) -> torch.Tensor:
         sd = self.sigma_data
-        x = x.float()
         s = sigma.float().reshape(-1, 1, 1, 1, 1)
         c_skip = sd**2 / (s**2 + sd**2)
         c_out = s * sd / (s**2 + sd**2).sqrt()
@@ -90,19 +103,23 @@ def edm_loss(
     cond: Condition,
     p_mean: float = -1.2,
     p_std: float = 1.2,
+    weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """L = λ(σ)·‖D(x₀ + n; σ) − x₀‖²·e^(−u(σ)) + u(σ), λ(σ) = (σ² + σ_d²)/(σ·σ_d)², ln σ ~ N(P_mean, P_std²),
-    averaged over the frames that are not given."""
+    averaged over the frames that are not given; ``weight`` [B, 1, T, h, w] weighs latent
+    pixels within that average (the action model's moving pixels)."""
     b = x0.shape[0]
     sigma = torch.exp(torch.randn(b, device=x0.device) * p_std + p_mean)
     noisy = x0 + sigma.reshape(-1, 1, 1, 1, 1) * torch.randn_like(x0)
     denoised = denoiser(noisy, sigma, cond)
     free = torch.ones_like(x0[:, :1]) if cond.mask is None else 1 - cond.mask.expand_as(x0[:, :1]).float()
+    if weight is not None:
+        free = free * weight
     err = ((denoised - x0) ** 2 * free).flatten(1).sum(1) / (free.flatten(1).sum(1) * x0.shape[1]).clamp_min(1)
     sd = denoiser.sigma_data
-    weight = (sigma**2 + sd**2) / (sigma * sd) ** 2
+    lam = (sigma**2 + sd**2) / (sigma * sd) ** 2
     u = uncertainty(sigma)
-    return (weight * err * torch.exp(-u) + u).mean()
+    return (lam * err * torch.exp(-u) + u).mean()
 
 
 # ------------------------------------------------------------------------------ sampling
@@ -130,6 +147,7 @@ def guided(
             None if cond.mask is None else torch.cat([cond.mask, cond.mask]),
             cond.sigma_aug,
             {k: torch.cat([v, negative.signals[k]]) for k, v in cond.signals.items()},
+            None if cond.reference is None else torch.cat([cond.reference, cond.reference]),
         )
         d_cond, d_neg = denoiser(torch.cat([x, x]), torch.cat([sigma, sigma]), both).chunk(2)
         return d_cond + guidance * (d_cond - d_neg)

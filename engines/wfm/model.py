@@ -39,6 +39,7 @@ class WFMConfig:
     # post-training (Cosmos's action- and camera-conditioned models); 0: not conditioned
     action_dim: int = 0  # one latent frame's actions, flattened, added to the noise embedding
     ray_channels: int = 0  # Plücker rays per latent pixel (6), extra input channels
+    predicts_change: bool = False  # diffuses the change from the scene held still (edm.Condition.reference)
 
     @property
     def head_dim(self) -> int:

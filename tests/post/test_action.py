@@ -88,7 +88,7 @@ def test_post_training_starts_as_the_shipped_world_model():
     with torch.no_grad():
         same = net(x, c, text, mask, action=torch.randn(2, 12), rays=torch.randn(2, 6, 2, 8, 8))
         assert torch.equal(same, base(x, c, text, mask))
-    with pytest.raises(ValueError, match="only action_dim and ray_channels"):
+    with pytest.raises(ValueError, match="only action_dim, ray_channels and predicts_change"):
         post_trained(dataclasses.replace(cfg, depth=2))
 
 
@@ -108,16 +108,24 @@ def test_rollout_follows_the_actions(tiny_model):
     assert not torch.allclose(z[0, :, 1:], again[0, :, 1:])  # the actions change the prediction
 
 
-def test_hold_starts_each_frame_from_the_scene_held_still(tiny_model):
-    from worldgraph.engines.post.action_api import held_still
+def test_change_model_trains_on_motion_and_starts_from_nothing_moving(pusher_clips, tmp_path):
+    from worldgraph.engines.post.action_api import still_reference
+    from worldgraph.engines.post.action_train import window_motion
 
-    given = torch.randn(1, 16, 2, 8, 8) * 0.5
-    still = held_still(tiny_model, given[:, :, :1])
-    assert still.shape == (1, 16, 1, 8, 8)
-    # from a barely noised start the sampler stays next to it: the held frame comes back
-    z = rollout(tiny_model, given, torch.zeros(1, 1, 12), Sampling(steps=1, sigma_max=0.01, method="euler"),
-                hold=True)
-    assert (z[:, :, -1:] - given[:, :, -1:]).abs().max() < 0.05
+    motion = window_motion(pusher_clips / "clips" / "000000", [0, 16])["motion"]
+    assert motion.shape == (2, 4, 8, 8) and 0 < motion.float().mean() < 1  # the pusher moves, the floor does not
+    train("tiny-action-change", pusher_clips, tmp_path, steps=1)
+    assert (tmp_path / "still.safetensors").exists()
+    model = api.load(str(export_run(tmp_path / "last", tmp_path / "ckpt").with_suffix(".json")), kind="action")
+    assert model.cfg.predicts_change
+    with torch.no_grad():  # a network that outputs nothing...
+        model.net.patch_out.weight.zero_()
+        model.net.patch_out.bias.zero_()
+    given = torch.randn(1, 16, 1, 8, 8) * 0.5
+    z = rollout(model, given, torch.randn(1, 2, 12), Sampling(steps=1, guidance=0))
+    # ...predicts the scene held still, whatever the actions (up to c_skip(80)·80·noise, ~0.003)
+    assert torch.allclose(z[:, :, 1:2], still_reference(model.space, given), atol=0.02)
+    assert torch.allclose(z[:, :, 2], z[:, :, 1], atol=0.02)
 
 
 @pytest.mark.parametrize("given_frames, shape, fill, message", [
