@@ -16,7 +16,8 @@ fails, and is counted.
 Printed: success rate, mean final distance and seconds per episode for each policy, then
 the issue's check (mpc against random and oracle).
 
-    python benchmarks/mpc_push.py [--episodes 50] [--samples 8] [--iterations 2] [--horizon 1] [--json]
+    python benchmarks/mpc_push.py [--episodes 50] [--samples 8] [--iterations 2] [--horizon 1] [--model NAME]
+                                  [--json]
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 from worldgraph.engines.plan.mpc import CEMSettings
 from worldgraph.engines.plan.push import episode
 from worldgraph.engines.plan.run import POLICIES, run_episode
-from worldgraph.engines.post.action_api import load_action_model
+from worldgraph.engines.post.action_api import DEFAULT, load_action_model
 
 FIRST_SEED = 50_000
 
@@ -43,12 +44,13 @@ def main() -> int:
     parser.add_argument("--iterations", type=int, default=2)
     parser.add_argument("--sampler-steps", type=int, default=4)
     parser.add_argument("--policies", default=",".join(POLICIES))
+    parser.add_argument("--model", default=DEFAULT, help="the action-conditioned world model mpc plans with")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     settings = CEMSettings(horizon=args.horizon, samples=args.samples, iterations=args.iterations,
                            elites=max(1, args.samples // 3), sampler_steps=args.sampler_steps)
     policies = args.policies.split(",")
-    model = load_action_model() if "mpc" in policies else None
+    model = load_action_model(args.model) if "mpc" in policies else None
     rows = {}
     for policy in policies:
         outcomes = []

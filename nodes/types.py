@@ -109,9 +109,11 @@ class Camera:
 
 @dataclass(frozen=True, eq=False)
 class Actions:
-    """Per-step action vectors [T, A]."""
+    """Per-step action vectors [T, A]; ``corners`` [T, 8, 3]: the world corners of the
+    pusher's box at each frame, when the actions drive one (the robot's own pose)."""
 
     values: np.ndarray
+    corners: np.ndarray | None = None
 
     def summary(self) -> str:
         return f"Actions {tuple(self.values.shape)}"

@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from ..post.action_api import MAX_LATENT_FRAMES, rollout
-from ..post.actions import CHUNK, CHUNK_DIM
+from ..post.actions import CHUNK, CHUNK_DIM, to_world
+from ..post.pusher import offsets, pusher_maps
 from ..wfm.api import Sampling, WorldModel
 from .locate import locate
 from .push import MAX_SPEED
@@ -85,16 +86,40 @@ class PushGoal:
         return np.where(seen, distance, UNSEEN_COST)
 
 
+@dataclass(frozen=True)
+class PusherPose:
+    """What the robot knows of its pusher over the latest real frames (proprioception), for
+    a model that sees where the pusher is (``WFMConfig.map_channels``)."""
+
+    corners: np.ndarray  # [8, 3] world corners of its box now
+    past: np.ndarray  # [T, 3] where it was at each of the latest real frames, relative to now
+
+    def maps(self, plans: np.ndarray, goal: PushGoal, fps: float, size: tuple[int, int]) -> torch.Tensor:
+        """[P, 1, latent frames, h, w] for plans [P, horizon, 2] (right, forward m/s per chunk)."""
+        out = []
+        for plan in plans:
+            view = np.zeros((len(plan) * CHUNK, 3))
+            view[:, :2] = np.repeat(plan, CHUNK, axis=0)
+            future = offsets(to_world(view, goal.world_from_camera), fps)[1:]
+            moves = np.concatenate([self.past, future])
+            out.append(pusher_maps(self.corners, moves, goal.intrinsics, goal.world_from_camera, size))
+        return torch.from_numpy(np.stack(out))[:, None]
+
+
 def plan_chunk(model: WorldModel, recent: np.ndarray, goal: PushGoal, settings: CEMSettings,
-               rng: np.random.Generator) -> np.ndarray:
+               rng: np.random.Generator, pusher: PusherPose | None = None, fps: float = 16.0) -> np.ndarray:
     """The next chunk's actions [4, 3] (camera ground frame) from the latest real frames
-    (uint8 [1 + 4k, H, W, 3], k <= 2)."""
+    (uint8 [1 + 4k, H, W, 3], k <= 2); ``pusher``: its pose over them, for a model that
+    sees where the pusher is."""
     given = model.encode_video(recent)
     sampling = Sampling(steps=settings.sampler_steps, guidance=0.0, method="euler",
                         seed=int(rng.integers(2**31)))
+    if model.cfg.map_channels and pusher is None:
+        raise ValueError(f"{model.name} sees where the pusher is: give the planner the pusher's pose")
 
     def cost(plans: np.ndarray) -> np.ndarray:
-        z = rollout(model, given.expand(len(plans), -1, -1, -1, -1), as_chunks(plans), sampling)
+        maps = pusher.maps(plans, goal, fps, recent.shape[1:3]) if pusher and model.cfg.map_channels else None
+        z = rollout(model, given.expand(len(plans), -1, -1, -1, -1), as_chunks(plans), sampling, pusher=maps)
         return goal.cost(model.decode(z)[:, -1])
 
     best = cem(cost, settings, rng)

@@ -9,9 +9,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..post.pusher import body_corners
 from ..wfm.api import WorldModel
 from .locate import locate, reference_colour
-from .mpc import UNSEEN_COST, CEMSettings, PushGoal, cem, plan_chunk
+from .mpc import UNSEEN_COST, CEMSettings, PusherPose, PushGoal, cem, plan_chunk
 from .push import CHUNK, CHUNKS, Episode, oracle_chunk, random_chunk
 
 POLICIES = ("mpc", "simulator", "random", "oracle")
@@ -60,6 +61,13 @@ def simulator_plan(ep: Episode, goal: PushGoal, settings: CEMSettings, rng: np.r
     return chunk
 
 
+def pusher_pose(ep: Episode, frames: int) -> PusherPose:
+    """The pusher's box now and where it was over the last ``frames`` frames."""
+    corners = body_corners(ep.model, ep.trajectory(), ep.pusher)[-frames:]
+    centres = corners.mean(axis=1)
+    return PusherPose(corners[-1], centres - centres[-1])
+
+
 def run_episode(
     ep: Episode,
     policy: str,
@@ -90,7 +98,7 @@ def run_episode(
         else:
             assert model is not None
             recent, _ = ep.render(min(CONTEXT, 1 + CHUNK * ((ep.frames - 1) // CHUNK)))
-            chunk = plan_chunk(model, recent, goal, settings, rng)
+            chunk = plan_chunk(model, recent, goal, settings, rng, pusher_pose(ep, len(recent)))
         diverged = not ep.step(chunk, goal.world_from_camera)
         if progress:
             progress(k + 1, chunks)

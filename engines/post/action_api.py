@@ -30,12 +30,15 @@ def rollout(
     settings: Sampling,
     text: tuple[torch.Tensor, torch.Tensor] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    pusher: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Normalized latents [B, C, Tg + n, h, w]: ``given`` [B, C, Tg, h, w] continued by one
     latent frame per row of ``actions`` [B, n, 12] (see ``actions.chunked``). Without
     ``text`` the prompt is empty, as in the planner. ``settings.guidance`` is guidance on
     the actions, away from standing still: D(a) + g·(D(a) − D(0)), which strengthens what
-    the actions do."""
+    the actions do. A model that sees the pusher (``WFMConfig.map_channels``) takes
+    ``pusher`` [B, 1, Tg + n, h, w]: where it is in every latent frame, the given ones and
+    those the actions make (``pusher.pusher_maps``)."""
     b, _, t_given, h, w = given.shape
     if model.cfg.action_dim != CHUNK_DIM:
         raise WFMInputError(f"{model.name} is not action-conditioned (action_dim {model.cfg.action_dim})")
@@ -44,6 +47,13 @@ def rollout(
     if not torch.isfinite(actions).all():
         raise WFMInputError("actions contain NaN or infinity")
     steps = actions.shape[1]
+    if model.cfg.map_channels:
+        if pusher is None:
+            raise WFMInputError(f"{model.name} sees where the pusher is: pass its map for every latent frame "
+                                "(the pusher's pose with the actions)")
+        if pusher.shape != (b, model.cfg.map_channels, t_given + steps, h, w):
+            raise WFMInputError(f"pusher maps must be [{b}, {model.cfg.map_channels}, {t_given + steps}, {h}, {w}], "
+                                f"got {list(pusher.shape)}")
     if t_given + steps > MAX_LATENT_FRAMES:
         raise WFMInputError(f"{t_given} given + {steps} new latent frames exceed the {MAX_LATENT_FRAMES} the model "
                             f"was trained on ({1 + 4 * (MAX_LATENT_FRAMES - 1)} video frames); plan shorter "
@@ -57,13 +67,15 @@ def rollout(
         t = z.shape[2] + 1
         latents = torch.cat([z, torch.zeros_like(z[:, :, :1])], dim=2)
         cond_mask = (torch.arange(t) < t - 1).float().reshape(1, 1, t, 1, 1).expand(b, -1, -1, -1, -1)
+        signals = {"action": actions[:, j].float()}
+        still_signals = {"action": torch.zeros_like(actions[:, j]).float()}
+        if pusher is not None and model.cfg.map_channels:  # guidance's "standing still" keeps the true map
+            signals["pusher"] = still_signals["pusher"] = pusher[:, :, :t].float()
         reference = None
         if model.cfg.predicts_change:
             reference = torch.cat([torch.zeros_like(z), still_reference(model.space, z)], dim=2)
-        cond = Condition(tokens, mask, latents, cond_mask, settings.sigma_aug, {"action": actions[:, j].float()},
-                         reference)
-        still_pusher = Condition(tokens, mask, latents, cond_mask, settings.sigma_aug,
-                                 {"action": torch.zeros_like(actions[:, j]).float()}, reference)
+        cond = Condition(tokens, mask, latents, cond_mask, settings.sigma_aug, signals, reference)
+        still_pusher = Condition(tokens, mask, latents, cond_mask, settings.sigma_aug, still_signals, reference)
         noise = torch.randn((b, z.shape[1], t, h, w), generator=generator)
         with torch.random.fork_rng():
             torch.manual_seed(settings.seed + j)  # the given frames' augmentation noise

@@ -5,7 +5,8 @@ rolled out under the actions the pusher really took, 4 latent frames = 16 video 
 The prediction is compared with the simulator's frames over the first 8 and all 16:
 PSNR and SSIM of the decoded frames, and latent L2 (the root-mean-square difference of
 the normalized latents, Cosmos's "latent L2"). Baselines on the same windows:
-- no_action: the same model and seeds with every action zero (the pusher standing still);
+- no_action: the same model and seeds with every action zero (the pusher standing still,
+  and, for a model that sees the pusher, its map showing it standing still);
 - action_residual / no_action_residual: the same rollouts decoded as the given frame plus
   what the model changed (``action_api.residual_decode``): the background keeps the
   camera's pixels, so only what the model moves is compared through the tokenizer;
@@ -27,20 +28,22 @@ from ..metrics import psnr, ssim
 from ..sim.dataset import read_manifest
 from ..wfm.api import Sampling, WorldModel
 from .action_api import residual_decode, rollout
-from .action_train import WINDOW, window_actions
+from .action_train import WINDOW, window_actions, window_pusher
 
 HORIZONS = (8, 16)
 METHODS = ("action", "no_action", "action_residual", "no_action_residual", "copy_last_frame",
            "tokenizer_reconstruction")
 
 
-def held_out_windows(data: Path, clips: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def held_out_windows(data: Path, clips: int = 0) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
     """Real-style windows [N, 3, 17, H, W] in [-1, 1] (starts 0 and 16 of each clip, so they
-    do not overlap) and their actions [N, 4, 12]."""
+    do not overlap), their actions [N, 4, 12], and the pusher's maps [N, 1, 5, h, w] as the
+    actions move it ("action") and standing still ("no_action")."""
     records = read_manifest(data)[: clips or None]
     if not records:
         raise ValueError(f"{data}: no finished clips to evaluate on")
     videos, actions = [], []
+    maps: dict[str, list[torch.Tensor]] = {"action": [], "no_action": []}
     for r in records:
         folder = data / "clips" / r["id"]
         frames, _ = read_video(folder / "rgb.mp4")
@@ -50,7 +53,9 @@ def held_out_windows(data: Path, clips: int = 0) -> tuple[torch.Tensor, torch.Te
         video = torch.from_numpy(frames).permute(3, 0, 1, 2).float() / 127.5 - 1
         videos += [video[:, s : s + WINDOW] for s in starts]
         actions.append(window_actions(folder, starts)["actions"])
-    return torch.stack(videos), torch.cat(actions)
+        maps["action"].append(window_pusher(folder, starts)["pusher"])
+        maps["no_action"].append(window_pusher(folder, starts, still=True)["pusher"])
+    return torch.stack(videos), torch.cat(actions), {k: torch.cat(v)[:, None] for k, v in maps.items()}
 
 
 def metrics(pred: torch.Tensor, truth: torch.Tensor, z_pred: torch.Tensor, z_true: torch.Tensor,
@@ -75,7 +80,7 @@ def evaluate(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """The table: method -> horizon ("8", "16") -> metric, plus seconds per window."""
-    videos, actions = held_out_windows(data, clips)
+    videos, actions, maps = held_out_windows(data, clips)
     space = model.space
     z_true = torch.cat([space.encode(videos[i : i + batch]) for i in range(0, len(videos), batch)])
     made: dict[str, torch.Tensor] = {}
@@ -84,7 +89,8 @@ def evaluate(
         start, parts = time.time(), []
         for i in range(0, len(videos), batch):
             acts = actions[i : i + batch] if method == "action" else torch.zeros_like(actions[i : i + batch])
-            parts.append(rollout(model, z_true[i : i + batch, :, :1], acts, settings))
+            pusher = maps[method][i : i + batch] if model.cfg.map_channels else None
+            parts.append(rollout(model, z_true[i : i + batch, :, :1], acts, settings, pusher=pusher))
             if progress:
                 progress(method, min(i + batch, len(videos)), len(videos))
         made[method] = torch.cat(parts)

@@ -36,7 +36,8 @@ from ..wfm.model import DiT, WFMConfig
 from ..wfm.train import Run  # the network, u(σ) and the EMA copy, as the base trains
 from .action_api import still_reference
 from .actions import CHUNK, CHUNK_DIM, chunked, to_view
-from .base import base_config, post_trained
+from .base import base_config, grown, post_trained
+from .pusher import box_corners, latent_maps, occupancy, offsets
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 WINDOW = 17
@@ -59,6 +60,7 @@ class Recipe:
     motion_weight: float = 0.0  # extra loss weight on latent pixels that move (0: a plain average)
     start_from: str = ""  # a shipped action model to fine-tune instead of the base world model
     predict_change: bool = False  # diffuse the change from the scene held still (WFMConfig.predicts_change)
+    pusher_map: bool = False  # also see where the actions put the pusher (engines.post.pusher)
     checkpoint_seconds: float = 180.0
     seed: int = 0
     name: str = "action-cv4x8x8"
@@ -74,18 +76,24 @@ RECIPES: dict[str, Recipe] = {
     "action-change-cv4x8x8": Recipe(steps=6_000, decay_steps=6_000, warmup=50, motion_weight=4.0, p_mean=-0.6,
                                     p_std=1.4, new_lr_scale=10.0, start_from="action-cv4x8x8",
                                     predict_change=True, name="action-change-cv4x8x8"),
+    # sees where the actions put the pusher, drawn on the latent grid
+    "action-pusher-cv4x8x8": Recipe(steps=6_000, decay_steps=6_000, warmup=50, motion_weight=4.0, p_mean=-0.6,
+                                    p_std=1.4, new_lr_scale=10.0, start_from="action-cv4x8x8", pusher_map=True,
+                                    name="action-pusher-cv4x8x8"),
     "tiny-action": Recipe(steps=3, batch=4, warmup=1, checkpoint_seconds=0.0, name="tiny-action", tiny=True),
     "tiny-action-change": Recipe(steps=3, batch=4, warmup=1, checkpoint_seconds=0.0, motion_weight=4.0,
                                  predict_change=True, name="tiny-action-change", tiny=True),
+    "tiny-action-pusher": Recipe(steps=2, batch=4, warmup=1, checkpoint_seconds=0.0, pusher_map=True,
+                                 name="tiny-action-pusher", tiny=True),
 }
 
 
 def model_config(recipe: Recipe) -> WFMConfig:
     if recipe.tiny:
         return WFMConfig(name=recipe.name, width=32, depth=1, heads=2, lora_rank=8, action_dim=CHUNK_DIM,
-                         predicts_change=recipe.predict_change)
+                         predicts_change=recipe.predict_change, map_channels=int(recipe.pusher_map))
     return dataclasses.replace(base_config(), name=recipe.name, action_dim=CHUNK_DIM,
-                               predicts_change=recipe.predict_change)
+                               predicts_change=recipe.predict_change, map_channels=int(recipe.pusher_map))
 
 
 def window_actions(clip: Path, starts: list[int]) -> dict[str, torch.Tensor]:
@@ -119,8 +127,23 @@ def window_motion(clip: Path, starts: list[int], block: int = 8) -> dict[str, to
     return {"motion": torch.stack(rows).to(torch.uint8)}
 
 
+def window_pusher(clip: Path, starts: list[int], still: bool = False) -> dict[str, torch.Tensor]:
+    """Where the pusher is on each window's latent grid [k, 5, H/8, W/8] (``pusher.latent_maps``),
+    moved by its true actions, or standing still at the window's first frame (``still``)."""
+    camera = json.loads((clip / "camera.json").read_text())
+    intrinsics, poses = np.asarray(camera["intrinsics"]), np.asarray(camera["world_from_camera"])
+    velocities = np.load(clip / "actions.npy")
+    rows = []
+    for s in starts:
+        moves = offsets(np.zeros((WINDOW - 1, 3)) if still else velocities[s : s + WINDOW - 1], camera["fps"])
+        pixels = occupancy(box_corners(clip / "scene.usda", frame=s), moves, intrinsics, poses[s : s + WINDOW],
+                           (camera["height"], camera["width"]))
+        rows.append(latent_maps(pixels))
+    return {"pusher": torch.from_numpy(np.stack(rows))}
+
+
 def window_extras(clip: Path, starts: list[int]) -> dict[str, torch.Tensor]:
-    return window_actions(clip, starts) | window_motion(clip, starts)
+    return window_actions(clip, starts) | window_motion(clip, starts) | window_pusher(clip, starts)
 
 
 def build_cache(data: Path, space: LatentSpace, out: Path, progress: Callable[[int, int], None] | None = None) -> Path:
@@ -163,6 +186,9 @@ class Batches:
             raise ValueError("the latent cache has no motion maps: delete it to re-encode the dataset")
         self.motion = cache["motion"].to(device) if recipe.motion_weight else None
         self.still = None if still is None else still.to(device)
+        if recipe.pusher_map and "pusher" not in cache:
+            raise ValueError("the latent cache has no pusher maps: delete it to re-encode the dataset")
+        self.pusher = cache["pusher"].float().to(device) if recipe.pusher_map else None
         self.caption_ids = cache["caption_ids"].long().to(device)
         self.text, self.text_mask = cache["text"].to(device), cache["text_mask"].to(device)
         self.null, self.null_mask = cache["null_text"].to(device), cache["null_mask"].to(device)
@@ -189,7 +215,10 @@ class Batches:
         if self.still is not None:  # the frame before, or the first frame held still after it
             reference = torch.zeros_like(x0)
             reference[:, :, given] = x0[:, :, given - 1] if given > 1 else self.still[idx].float()
-        return x0, Condition(text, mask, x0, cond_mask, aug, {"action": action}, reference), weight
+        signals = {"action": action}
+        if self.pusher is not None:
+            signals["pusher"] = self.pusher[idx, None, : given + 1]  # [B, 1, given + 1, h, w]
+        return x0, Condition(text, mask, x0, cond_mask, aug, signals, reference), weight
 
 
 def train(
@@ -246,10 +275,10 @@ def starting_network(recipe: Recipe, cfg: WFMConfig) -> DiT:
     json_path = files.locate(recipe.start_from, CHECKPOINTS, "action model", list(RECIPES))
     meta = files.read_meta(json_path)
     start = WFMConfig.from_json(meta["config"])
-    if dataclasses.replace(start, name=cfg.name, predicts_change=cfg.predicts_change) != cfg:
+    if dataclasses.replace(start, name=cfg.name, predicts_change=cfg.predicts_change,
+                           map_channels=cfg.map_channels) != cfg:
         raise ValueError(f"{recipe.start_from}: its architecture differs from recipe {recipe.name}'s")
-    net = DiT(cfg)
-    files.load_into(net, json_path.with_suffix(".safetensors"), meta)
+    net = grown(files.load_into(DiT(start), json_path.with_suffix(".safetensors"), meta), cfg)
     if cfg.predicts_change and not start.predicts_change:  # it made whole frames: start from "nothing moves"
         torch.nn.init.zeros_(net.patch_out.weight)
         torch.nn.init.zeros_(net.patch_out.bias)

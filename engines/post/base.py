@@ -22,15 +22,22 @@ def post_trained(cfg: WFMConfig, base: str = DEFAULT) -> DiT:
     """A ``cfg`` network (the base's config plus action_dim / ray_channels) holding the
     base checkpoint's weights."""
     base_cfg = base_config(base)
-    expected = dataclasses.replace(cfg, name=base_cfg.name, action_dim=0, ray_channels=0, predicts_change=False)
+    expected = dataclasses.replace(cfg, name=base_cfg.name, action_dim=0, ray_channels=0, predicts_change=False,
+                                   map_channels=0)
     if expected != base_cfg:
-        raise ValueError(f"{cfg.name}: only action_dim, ray_channels and predicts_change may differ from "
-                         f"the base {base}")
+        raise ValueError(f"{cfg.name}: only action_dim, ray_channels, map_channels and predicts_change may differ "
+                         f"from the base {base}")
     json_path = files.locate(base, CHECKPOINTS, "world-model", [DEFAULT])
     base_net = files.load_into(DiT(base_cfg), json_path.with_suffix(".safetensors"), files.read_meta(json_path))
+    return grown(base_net, cfg)
+
+
+def grown(start: torch.nn.Module, cfg: WFMConfig) -> DiT:
+    """A ``cfg`` network holding every weight of ``start``; what ``start`` lacks (an action
+    embedding, extra input channels) starts at zero, so it computes what ``start`` did."""
     net = DiT(cfg)
     state = net.state_dict()
-    for key, value in base_net.state_dict().items():
+    for key, value in start.state_dict().items():
         if key == "patch_in.weight":  # patch features are channel-major: the new channels come last
             state[key] = torch.zeros_like(state[key])
             state[key][:, : value.shape[1]] = value

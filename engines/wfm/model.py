@@ -40,6 +40,7 @@ class WFMConfig:
     action_dim: int = 0  # one latent frame's actions, flattened, added to the noise embedding
     ray_channels: int = 0  # Plücker rays per latent pixel (6), extra input channels
     predicts_change: bool = False  # diffuses the change from the scene held still (edm.Condition.reference)
+    map_channels: int = 0  # where the pusher is per latent pixel (engines.post.pusher), extra input channels
 
     @property
     def head_dim(self) -> int:
@@ -207,7 +208,7 @@ class DiT(nn.Module):
         super().__init__()
         self.cfg = cfg
         d, p, c = cfg.width, cfg.patch, cfg.latent_channels
-        self.patch_in = nn.Linear((c + 1 + cfg.ray_channels) * p * p, d)  # +1: the condition-mask channel
+        self.patch_in = nn.Linear((c + 1 + cfg.ray_channels + cfg.map_channels) * p * p, d)  # +1: the mask
         self.time = nn.Sequential(nn.Linear(256, d), nn.SiLU(), nn.Linear(d, d))
         if cfg.action_dim:
             self.action = nn.Sequential(nn.Linear(cfg.action_dim, d), nn.SiLU(), nn.Linear(d, d))
@@ -233,12 +234,14 @@ class DiT(nn.Module):
         text_mask: torch.Tensor,
         action: torch.Tensor | None = None,
         rays: torch.Tensor | None = None,
+        pusher: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """x [B, C+1, T, h, w] (scaled latents + condition mask), c_noise [B],
         text [B, L, text_dim], text_mask [B, L] -> [B, C, T, h, w]. Post-trained models
-        also take ``action`` [B, action_dim] (what happens during the frame being made) and
-        ``rays`` [B, ray_channels, T, h, w] (where each latent pixel looks from)."""
-        tokens, ctx = self.embed(x, c_noise, text, text_mask, action, rays)
+        also take ``action`` [B, action_dim] (what happens during the frame being made),
+        ``rays`` [B, ray_channels, T, h, w] (where each latent pixel looks from) and
+        ``pusher`` [B, map_channels, T, h, w] (where the actions put the pusher)."""
+        tokens, ctx = self.embed(x, c_noise, text, text_mask, action, rays, pusher)
         return self.unpatch(self.run_blocks(tokens, ctx, text_mask), ctx)
 
     def run_blocks(self, tokens: torch.Tensor, ctx: Embedded, text_mask: torch.Tensor,
@@ -260,14 +263,18 @@ class DiT(nn.Module):
         return x.reshape(b, t * (h // p) * (w // p), -1)
 
     def embed(self, x: torch.Tensor, c_noise: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor,
-              action: torch.Tensor | None = None,
-              rays: torch.Tensor | None = None) -> tuple[torch.Tensor, Embedded]:
+              action: torch.Tensor | None = None, rays: torch.Tensor | None = None,
+              pusher: torch.Tensor | None = None) -> tuple[torch.Tensor, Embedded]:
         """Input tokens and what every block takes besides them."""
         b, _, t, h, w = x.shape
         if self.cfg.ray_channels:
             if rays is None:
                 raise ValueError("this model is camera-conditioned: pass the Plücker rays")
             x = torch.cat([x, rays.to(x.dtype)], dim=1)
+        if self.cfg.map_channels:
+            if pusher is None:
+                raise ValueError("this model takes the pusher's map: pass where the actions put it")
+            x = torch.cat([x, pusher.to(x.dtype)], dim=1)
         tokens = self.patch_in(self.patchify(x))
         emb = self.time(timestep_features(c_noise).to(tokens.dtype))
         if self.cfg.action_dim:  # Cosmos: added to the timestep embedding, so AdaLN-LoRA sees it too

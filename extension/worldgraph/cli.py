@@ -78,8 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "camera"])
     train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder); wfm: wfm-cv4x8x8 (-gpu); "
                                         "controlnet: controlnet; ar: ar-dv4x8x8 (-gpu); "
-                                        "estimator: estimate-depth or estimate-seg; action: action-cv4x8x8, action-motion-cv4x8x8; "
-                                        "camera: camera-cv4x8x8")
+                                        "estimator: estimate-depth or estimate-seg; "
+                                        "action: action-cv4x8x8, action-pusher-cv4x8x8 (and others in "
+                                        "engines/post/action_train.py); camera: camera-cv4x8x8")
     train.add_argument("--modality", choices=["vis", "edge", "depth", "seg"], help="controlnet: the branch to train")
     train.add_argument("--data", type=Path,
                        help="tokenizer: a dataset folder; guard: a prompts .jsonl (default: the shipped set)")

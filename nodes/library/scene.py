@@ -179,9 +179,16 @@ def Render(
 )
 def Clip(ctx: Context, renders: Renders, index: int) -> dict[str, Any]:
     """Make one clip now: simulate and render it, in memory."""
+    from worldgraph.engines.post.pusher import body_corners
+
     with _clip(ctx, renders, index) as clip:
         r = clip.render
         actions, caption = clip.trajectory.actions, clip.caption
+        kinematic = [b.path for b in clip.scene.bodies if b.kinematic]
+        try:  # one box pusher: its pose goes with its actions
+            corners = body_corners(clip.model, clip.trajectory, kinematic[0]) if len(kinematic) == 1 else None
+        except ValueError:
+            corners = None
     real = r.rgb.get("real", r.rgb.get("plain"))
     plain = r.rgb.get("plain", real)
     return {
@@ -190,7 +197,7 @@ def Clip(ctx: Context, renders: Renders, index: int) -> dict[str, Any]:
         "depth": Depth(r.depth, r.fps),
         "segmentation": Segmentation(r.segmentation, r.segment_paths, r.fps),
         "camera": Camera(r.extrinsics, r.intrinsics),
-        "actions": Actions(actions),
+        "actions": Actions(actions, corners),
         "prompt": Prompt(caption),
     }
 

@@ -215,6 +215,30 @@ def view_actions(actions: Actions, frame: str, camera: Camera | None, start: int
     return to_view(rows, camera.poses[min(start, len(camera.poses) - 1)])
 
 
+def pusher_maps_for(actions: Actions, view_rows: np.ndarray, camera: Camera | None, given: int,
+                    size: tuple[int, int], fps: float) -> Any:
+    """Where the pusher is on the latent grid [1, 1, latent frames, h, w]: its box over the
+    given frames, then moved by the actions (``view_rows``, the camera's ground frame)."""
+    import torch
+
+    from worldgraph.engines.post.actions import to_world
+    from worldgraph.engines.post.pusher import offsets, pusher_maps
+
+    if actions.corners is None:
+        raise NodeError("actions: this model also needs the pusher's pose; take the actions from a Clip node "
+                        "of a scene with one box pusher")
+    if camera is None:
+        raise NodeError("camera: this model draws the pusher through the camera; connect the clip's camera")
+    if len(actions.corners) < given:
+        raise NodeError(f"actions: the pusher's pose covers {len(actions.corners)} frames, "
+                        f"fewer than the {given} given")
+    pose = camera.poses[min(given - 1, len(camera.poses) - 1)]
+    centres = actions.corners[:given].mean(axis=1)
+    moves = np.concatenate([centres - centres[-1], offsets(to_world(view_rows, pose), fps)[1:]])
+    maps = pusher_maps(actions.corners[given - 1], moves, camera.intrinsics, pose, size)
+    return torch.from_numpy(maps)[None, None]
+
+
 @node(
     "worldgraph.wfm.ActionVideo2World",
     inputs=[
@@ -260,8 +284,10 @@ def ActionVideo2World(
         z0 = model.encode_video(video.frames[:given])
         settings = Sampling(steps=steps, guidance=guidance, seed=ctx.seed % 2**31 if seed < 0 else seed,
                             method=sampler)
+        maps = pusher_maps_for(actions, rows, camera, given, video.frames.shape[1:3], video.fps) \
+            if model.cfg.map_channels else None
         z = rollout(model, z0, chunks, settings, text=prompt_tokens(prompt) if prompt else None,
-                    progress=ctx.progress)
+                    progress=ctx.progress, pusher=maps)
     except (CheckpointError, WFMInputError, ActionInputError) as e:
         raise NodeError(str(e)) from None
     return {"latent": Latent(model.space.raw(z)[0].numpy().astype(np.float32), model.space.name, frames,

@@ -81,7 +81,8 @@ def test_eval_action_prints_the_table_as_json(capsys, pusher_heldout):
     code = main(["eval", "action", "--data", str(pusher_heldout), "--steps", "1", "--json"])
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and result["windows"] == 1
-    assert set(result["methods"]) == {"action", "no_action", "copy_last_frame", "tokenizer_reconstruction"}
+    assert set(result["methods"]) == {"action", "no_action", "action_residual", "no_action_residual",
+                                      "copy_last_frame", "tokenizer_reconstruction"}
     assert result["methods"]["action"]["8"]["psnr"] > 10
 
 

@@ -88,7 +88,7 @@ def test_post_training_starts_as_the_shipped_world_model():
     with torch.no_grad():
         same = net(x, c, text, mask, action=torch.randn(2, 12), rays=torch.randn(2, 6, 2, 8, 8))
         assert torch.equal(same, base(x, c, text, mask))
-    with pytest.raises(ValueError, match="only action_dim, ray_channels and predicts_change"):
+    with pytest.raises(ValueError, match="only action_dim, ray_channels, map_channels and predicts_change"):
         post_trained(dataclasses.replace(cfg, depth=2))
 
 
@@ -152,3 +152,48 @@ def test_evaluation_table_has_every_method_and_horizon(tiny_model, pusher_clips)
             row = result["methods"][method][horizon]
             assert set(row) == {"psnr", "ssim", "latent_l2"} and np.isfinite(list(row.values())).all()
     assert result["methods"]["tokenizer_reconstruction"]["16"]["latent_l2"] == 0.0
+
+
+def test_pusher_map_lands_on_the_pusher(pusher_clips):
+    from worldgraph.engines.post.action_train import window_pusher
+    from worldgraph.engines.post.pusher import box_corners, occupancy, offsets
+
+    ious = []
+    for clip in sorted((pusher_clips / "clips").iterdir()):
+        camera = json.loads((clip / "camera.json").read_text())
+        seg = np.load(clip / "segmentation.npy")
+        ids = [int(k) for k, v in json.loads((clip / "segmentation.json").read_text()).items() if v.endswith("pusher")]
+        drawn = occupancy(box_corners(clip / "scene.usda"), offsets(np.load(clip / "actions.npy")[:16], camera["fps"]),
+                          np.asarray(camera["intrinsics"]), np.asarray(camera["world_from_camera"])[:17],
+                          (64, 64)) > 0.5
+        seen = np.isin(seg[:17], ids)
+        visible = seen.sum(axis=(1, 2)) >= 30  # objects hide the pusher in some frames
+        ious += list(((drawn & seen).sum(axis=(1, 2)) / np.maximum((drawn | seen).sum(axis=(1, 2)), 1))[visible])
+    assert len(ious) >= 5 and np.median(ious) > 0.5  # drawn where the camera sees it
+    clip = pusher_clips / "clips" / "000001"
+    maps = window_pusher(clip, [0, 16])["pusher"]
+    still = window_pusher(clip, [0, 16], still=True)["pusher"]
+    assert maps.shape == still.shape == (2, 5, 8, 8) and 0 < maps.max() <= 1
+    assert torch.equal(maps[:, 0], still[:, 0]) and torch.allclose(still, still[:, :1].expand_as(still))
+    assert not torch.equal(maps, still)  # the actions move it
+
+
+def test_a_model_that_sees_the_pusher_needs_its_map(pusher_clips, tmp_path):
+    train("tiny-action-pusher", pusher_clips, tmp_path, steps=1)
+    model = api.load(str(export_run(tmp_path / "last", tmp_path / "ckpt").with_suffix(".json")), kind="action")
+    assert model.cfg.map_channels == 1
+    given, push = torch.randn(1, 16, 1, 8, 8), torch.zeros(1, 2, 12)
+    with pytest.raises(WFMInputError, match="pass its map"):
+        rollout(model, given, push, Sampling(steps=1))
+    with pytest.raises(WFMInputError, match=r"pusher maps must be \[1, 1, 3, 8, 8\]"):
+        rollout(model, given, push, Sampling(steps=1), pusher=torch.zeros(1, 1, 2, 8, 8))
+    with torch.no_grad():  # make the map channel matter, then check it reaches the network
+        model.net.patch_in.weight[:, -4:].normal_()
+        model.net.patch_out.weight.normal_()
+    here, there = torch.zeros(1, 1, 3, 8, 8), torch.zeros(1, 1, 3, 8, 8)
+    here[..., 2, 2], there[..., 5, 5] = 1.0, 1.0
+    a = rollout(model, given, push, Sampling(steps=2, guidance=0), pusher=here)
+    b = rollout(model, given, push, Sampling(steps=2, guidance=0), pusher=there)
+    assert not torch.allclose(a[:, :, 1:], b[:, :, 1:])
+    table = evaluate(model, pusher_clips, Sampling(steps=1, guidance=0), clips=1)
+    assert set(table["methods"]) >= {"action", "no_action"}

@@ -93,3 +93,14 @@ def test_mpc_node_runs_an_episode_in_a_graph(tmp_path):
     out = result.outputs["/G/mpc"]
     assert out["video"].frames.shape[0] == 1 + 2 * CHUNK and out["actions"].values.shape == (2 * CHUNK, 3)
     assert isinstance(out["success"], bool) and out["distance"] >= 0
+
+
+def test_the_planner_knows_where_its_pusher_is():
+    from worldgraph.engines.plan.run import pusher_pose
+
+    ep = episode(50_001)
+    ep.step(np.tile([0.4, 0.0, 0.0], (4, 1)), push_goal(ep).world_from_camera)
+    pose = pusher_pose(ep, 5)
+    assert pose.corners.shape == (8, 3) and np.allclose(pose.corners.mean(axis=0)[:2], ep.pusher_xy())
+    assert np.allclose(pose.corners[:, 2].min(), 0, atol=1e-6) and pose.corners[:, 2].max() > 0.1  # on the floor
+    assert np.allclose(pose.past[-1], 0) and np.linalg.norm(pose.past[0]) > 0.05  # it moved 10 cm to get here
