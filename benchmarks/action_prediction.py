@@ -5,7 +5,7 @@ reconstruction (the ceiling), each rollout decoded plainly and as the given fram
 what the model changed; then the issue's check (action beats both baselines on every
 metric), for both decodes. The same table as `worldgraph eval action`.
 
-    python benchmarks/action_prediction.py --data data/pusher/heldout/dataset [--model NAME] [--clips 64] [--steps 12]
+    python benchmarks/action_prediction.py --data data/pusher/heldout/dataset [--model NAME] [--clips 64] [--steps 1]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--clips", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--steps", type=int, default=1, help="sampler steps a latent frame (1: the denoiser's mean)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", default=DEFAULT)
     args = parser.parse_args()

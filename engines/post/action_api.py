@@ -14,7 +14,7 @@ from ..wfm.data import LatentSpace
 from ..wfm.edm import Condition, guided, karras_sigmas, sample
 from .actions import CHUNK_DIM
 
-DEFAULT = "action-cv4x8x8"
+DEFAULT = "action-pusher-cv4x8x8"  # sees where the actions put the pusher (action_train)
 MAX_LATENT_FRAMES = 5  # what training showed it: 17-frame windows
 
 

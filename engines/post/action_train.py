@@ -11,9 +11,10 @@ What the actions decide is where the pusher and what it hits end up: a few laten
 of a static scene. A plain average over the frame drowns them in the background, so the
 loss can weigh the latent pixels where the simulator's depth changes during the frame
 being made (``Recipe.motion_weight``), and sample noise levels a little higher, where the
-frame's layout (and so the actions) is decided (``p_mean``). And it can make each frame as a
-change from the scene held still (``Recipe.predict_change``): the network's output starts
-at zero, so the model starts out predicting that nothing moves, and learns only what does.
+frame's layout (and so the actions) is decided (``p_mean``). It can make each frame as a
+change from the scene held still (``Recipe.predict_change``; the final layer restarts at
+zero, so the one-step prediction starts as "nothing moves"). And it can see where the
+actions put the pusher, drawn on the latent grid (``Recipe.pusher_map``, ``pusher.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import torch
 
 from .. import weights as files
 from ..training import autocast, fit, load_state, start_run
+from ..wfm.api import DEFAULT as BASE
 from ..wfm.data import LatentSpace, encode_windows, load_cache
 from ..wfm.edm import Condition, Denoiser, edm_loss
 from ..wfm.model import DiT, WFMConfig
@@ -299,5 +301,6 @@ def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
             "latent_fingerprint": space.fingerprint, "data": state["data"], "device": device,
             "action_axes": "right, forward, up (m/s, the camera's ground frame); 4 frames per latent frame",
             "frames_per_action_chunk": CHUNK, "train_minutes": round(state["seconds"] / 60, 1),
+            "starts_from": recipe.start_from or (None if recipe.tiny else BASE),
             "command": command + ("" if device == "cpu" else f" --device {device}")}
     return files.save(run.ema, folder / f"{cfg.name}.safetensors", meta)

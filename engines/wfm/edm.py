@@ -9,8 +9,9 @@ input, an extra channel tells it which frames those are, and the denoiser's outp
 replaced by the clean latent, so the given frames come out exactly as they went in.
 
 A reference (post-trained action models): latents the frames being made are expected to
-stay close to, the scene held still. Diffusion then runs on the difference from it, so a
-network that outputs nothing predicts the reference, and all it has to learn is what moves.
+stay close to, the scene held still. Diffusion then runs on the difference from it: the
+reference is the starting guess (a network that outputs nothing predicts it from σ_max in
+one step), and what the network has to learn is what moves.
 """
 
 from __future__ import annotations
