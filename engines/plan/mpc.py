@@ -16,7 +16,7 @@ import torch
 
 from ..post.action_api import MAX_LATENT_FRAMES, rollout
 from ..post.actions import CHUNK, CHUNK_DIM, to_world
-from ..post.pusher import offsets, pusher_maps
+from ..post.pusher import maps_ahead
 from ..wfm.api import Sampling, WorldModel
 from .locate import locate
 from .push import MAX_SPEED
@@ -100,9 +100,8 @@ class PusherPose:
         for plan in plans:
             view = np.zeros((len(plan) * CHUNK, 3))
             view[:, :2] = np.repeat(plan, CHUNK, axis=0)
-            future = offsets(to_world(view, goal.world_from_camera), fps)[1:]
-            moves = np.concatenate([self.past, future])
-            out.append(pusher_maps(self.corners, moves, goal.intrinsics, goal.world_from_camera, size))
+            out.append(maps_ahead(self.corners, self.past, to_world(view, goal.world_from_camera), fps,
+                                  goal.intrinsics, goal.world_from_camera, size))
         return torch.from_numpy(np.stack(out))[:, None]
 
 

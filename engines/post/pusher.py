@@ -94,6 +94,15 @@ def pusher_maps(corners: np.ndarray, moves: np.ndarray, intrinsics: np.ndarray, 
     return latent_maps(occupancy(corners, moves, intrinsics, world_from_camera, size))
 
 
+def maps_ahead(corners: np.ndarray, past: np.ndarray, velocities: np.ndarray, fps: float, intrinsics: np.ndarray,
+               world_from_camera: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``pusher_maps`` of a box (``corners`` now) over its latest frames (``past`` [Tp, 3]:
+    where it was, relative to now, the last row zero) and then moved on by the world
+    ``velocities`` [4n, 3]: what the node and the planner draw for a rollout."""
+    moves = np.concatenate([past, offsets(velocities, fps)[1:]])
+    return pusher_maps(corners, moves, intrinsics, world_from_camera, size)
+
+
 def latent_maps(pixels: np.ndarray) -> np.ndarray:
     """Per-frame occupancy [1 + 4n, H, W] -> per latent frame [1 + n, H/8, W/8]: frame 0
     alone, then each group of 4 frames averaged, each 8x8 block averaged."""

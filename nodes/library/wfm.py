@@ -222,7 +222,7 @@ def pusher_maps_for(actions: Actions, view_rows: np.ndarray, camera: Camera | No
     import torch
 
     from worldgraph.engines.post.actions import to_world
-    from worldgraph.engines.post.pusher import offsets, pusher_maps
+    from worldgraph.engines.post.pusher import maps_ahead
 
     if actions.corners is None:
         raise NodeError("actions: this model also needs the pusher's pose; take the actions from a Clip node "
@@ -234,8 +234,8 @@ def pusher_maps_for(actions: Actions, view_rows: np.ndarray, camera: Camera | No
                         f"fewer than the {given} given")
     pose = camera.poses[min(given - 1, len(camera.poses) - 1)]
     centres = actions.corners[:given].mean(axis=1)
-    moves = np.concatenate([centres - centres[-1], offsets(to_world(view_rows, pose), fps)[1:]])
-    maps = pusher_maps(actions.corners[given - 1], moves, camera.intrinsics, pose, size)
+    maps = maps_ahead(actions.corners[given - 1], centres - centres[-1], to_world(view_rows, pose), fps,
+                      camera.intrinsics, pose, size)
     return torch.from_numpy(maps)[None, None]
 
 
