@@ -7,9 +7,10 @@ PSNR and SSIM of the decoded frames, and latent L2 (the root-mean-square differe
 the normalized latents, Cosmos's "latent L2"). Baselines on the same windows:
 - no_action: the same model and seeds with every action zero (the pusher standing still,
   and, for a model that sees the pusher, its map showing it standing still);
-- action_residual / no_action_residual: the same rollouts decoded as the given frame plus
-  what the model changed (``action_api.residual_decode``): the background keeps the
-  camera's pixels, so only what the model moves is compared through the tokenizer;
+- action_composite / no_action_composite: the same rollouts decoded where they change the
+  scene and the given frame's pixels elsewhere (``action_api.composite_decode``, what the
+  ActionVideo2World node's video shows): the background keeps the camera's pixels, so
+  only what the model moves is compared through the tokenizer;
 - copy_last_frame: the given frame held still;
 - tokenizer_reconstruction: the truth through the tokenizer, our pipeline's ceiling.
 """
@@ -27,11 +28,11 @@ from ..media.video import read_video
 from ..metrics import psnr, ssim
 from ..sim.dataset import read_manifest
 from ..wfm.api import Sampling, WorldModel
-from .action_api import residual_decode, rollout
+from .action_api import composite_decode, rollout
 from .action_train import WINDOW, window_actions, window_pusher
 
 HORIZONS = (8, 16)
-METHODS = ("action", "no_action", "action_residual", "no_action_residual", "copy_last_frame",
+METHODS = ("action", "no_action", "action_composite", "no_action_composite", "copy_last_frame",
            "tokenizer_reconstruction")
 
 
@@ -100,12 +101,12 @@ def evaluate(
     made["tokenizer_reconstruction"] = z_true
     table: dict[str, Any] = {}
     for method in METHODS:
-        rolled = method.removesuffix("_residual")
+        rolled = method.removesuffix("_composite")
         z = made[rolled]
         if method == "copy_last_frame":
             video = still
         elif method != rolled:
-            video = torch.cat([residual_decode(model, z[i : i + batch], videos[i : i + batch, :, :1])
+            video = torch.cat([composite_decode(model, z[i : i + batch], videos[i : i + batch, :, :1])
                                for i in range(0, len(z), batch)])
         else:
             video = torch.cat([space.decode(z[i : i + batch]) for i in range(0, len(z), batch)])

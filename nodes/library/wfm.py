@@ -258,15 +258,17 @@ def pusher_maps_for(actions: Actions, view_rows: np.ndarray, camera: Camera | No
         Input("seed", INT, -1, "noise seed; -1 derives one from the graph seed and this node", range=(-1, 2**31 - 1)),
     ],
     outputs=[Output("latent", LATENT, "latents of the whole clip, the given frames first (decode with "
-                                      "worldgraph.tokenizer.Decode)")],
+                                      "worldgraph.tokenizer.Decode)"),
+             Output("video", VIDEO, "the whole clip decoded, keeping the given frame's pixels where the "
+                                    "model moves nothing (sharper than a plain decode for a still camera)")],
     seeded=True,
 )
 def ActionVideo2World(
     ctx: Context, video: Video, actions: Actions, camera: Camera | None, prompt: Prompt | None, frame: str,
     given: int, frames: int, steps: int, guidance: float, sampler: str, seed: int,
-) -> dict[str, Latent]:
+) -> dict[str, Latent | Video]:
     """Predict what the pusher's actions do, one latent frame (4 frames) at a time."""
-    from worldgraph.engines.post.action_api import load_action_model, rollout
+    from worldgraph.engines.post.action_api import composite_decode, load_action_model, rollout
     from worldgraph.engines.post.actions import ActionInputError, chunked
     from worldgraph.engines.weights import CheckpointError
     from worldgraph.engines.wfm.api import Sampling, WFMInputError
@@ -288,10 +290,14 @@ def ActionVideo2World(
             if model.cfg.map_channels else None
         z = rollout(model, z0, chunks, settings, text=prompt_tokens(prompt) if prompt else None,
                     progress=ctx.progress, pusher=maps)
+        real = torch.from_numpy(video.frames[:given]).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
+        clip = composite_decode(model, z, real)
     except (CheckpointError, WFMInputError, ActionInputError) as e:
         raise NodeError(str(e)) from None
+    pixels = ((clip[0] + 1) * 127.5).round().byte().permute(1, 2, 3, 0).numpy()
     return {"latent": Latent(model.space.raw(z)[0].numpy().astype(np.float32), model.space.name, frames,
-                             video.fps)}
+                             video.fps),
+            "video": Video(pixels, video.fps)}
 
 
 # ------------------------------------------------------------------------------ post-trained: camera paths

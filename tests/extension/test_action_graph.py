@@ -23,7 +23,8 @@ def test_action_video2world_graph_writes_truth_over_prediction(capsys, tmp_path)
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 0 and events[-1]["status"] == "ok", events[-1]
     finished = {e["path"]: e for e in events if e["event"] == "node_finished"}
-    assert finished["/ActionVideo2World/predict"]["outputs"]["latent"].startswith("Latent (16, 5, 8, 8)")
+    outputs = finished["/ActionVideo2World/predict"]["outputs"]
+    assert outputs["latent"].startswith("Latent (16, 5, 8, 8)") and outputs["video"].startswith("Video 17x64x64")
     import cv2
 
     sheet = cv2.imread(str(tmp_path / "action_video2world.png"))
@@ -82,7 +83,7 @@ def test_eval_action_prints_the_table_as_json(capsys, pusher_heldout):
     code = main(["eval", "action", "--data", str(pusher_heldout), "--steps", "1", "--json"])
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and result["windows"] == 1
-    assert set(result["methods"]) == {"action", "no_action", "action_residual", "no_action_residual",
+    assert set(result["methods"]) == {"action", "no_action", "action_composite", "no_action_composite",
                                       "copy_last_frame", "tokenizer_reconstruction"}
     assert result["methods"]["action"]["8"]["psnr"] > 10
 

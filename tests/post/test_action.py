@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from worldgraph.engines.post import actions as A
-from worldgraph.engines.post.action_api import rollout
+from worldgraph.engines.post.action_api import composite_decode, rollout
 from worldgraph.engines.post.action_eval import evaluate
 from worldgraph.engines.post.action_train import export_run, train
 from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, write_dataset
@@ -152,6 +152,23 @@ def test_evaluation_table_has_every_method_and_horizon(tiny_model, pusher_clips)
             row = result["methods"][method][horizon]
             assert set(row) == {"psnr", "ssim", "latent_l2"} and np.isfinite(list(row.values())).all()
     assert result["methods"]["tokenizer_reconstruction"]["16"]["latent_l2"] == 0.0
+
+
+def test_composite_decode_keeps_the_camera_where_nothing_moves(tiny_model, pusher_clips):
+    from worldgraph.engines.media.video import read_video
+
+    frames, _ = read_video(pusher_clips / "clips" / "000000" / "rgb.mp4", max_frames=1)
+    given = torch.from_numpy(frames).permute(3, 0, 1, 2)[None].float() / 127.5 - 1  # [1, 3, 1, H, W]
+    still = given.expand(-1, -1, 5, -1, -1)
+    space = tiny_model.space
+    assert torch.equal(composite_decode(tiny_model, space.encode(still), given), still)  # the camera's pixels
+    moved = still.clone()
+    moved[:, :, 1:, 16:32, 16:32] = -moved[:, :, 1:, 16:32, 16:32]  # a patch changes after the given frame
+    out = composite_decode(tiny_model, space.encode(moved), given)
+    decoded = space.decode(space.encode(moved))
+    assert torch.equal(out[:, :, :1], given)
+    assert torch.allclose(out[:, :, 1:, 20:28, 20:28], decoded[:, :, 1:, 20:28, 20:28])  # the model's pixels
+    assert torch.equal(out[:, :, 1:, 48:, 48:], still[:, :, 1:, 48:, 48:])  # far away: the camera's
 
 
 def test_pusher_map_lands_on_the_pusher(pusher_clips):
