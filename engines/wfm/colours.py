@@ -2,36 +2,45 @@
 pixels: how Text2World prompt adherence is measured.
 
 A prompt names objects as "a <colour> <thing>" at the start of each clause (the scene
-captions' grammar). Chromatic colours are grouped into hue families (brown is a dark
-orange, and lighting makes the two hard to tell apart); white, grey and black objects are
-not checked, because floors and skies have those colours too. A family's objects are the
-connected regions of saturated pixels of its hue, neither specks nor floor-sized.
+captions' grammar). Chromatic colours are grouped into families (brown is a dark orange,
+and lighting makes the two hard to tell apart); white, grey and black objects are not
+checked, because floors and skies have those colours too. A family's objects are the
+connected regions of its pixels, neither specks nor floor-sized.
+
+Which colour a pixel shows is looked up in a table learnt from the simulator's own clips
+(``learn_table``): for every colour (16 levels per channel), the palette colour whose
+objects show it most often there, or "scene" (floor, sky, walls). The objects' pixels are
+the segmentation's, in both render styles, as rendered and through the tokenizer (what a
+generated clip looks like at best), without their mixed border pixels. The scene's counts
+are divided by ``SCENE_WEIGHT`` first: it has 80 times more pixels than all objects
+together, and taken at face value it claims every shaded or blurred object pixel.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import torch
 
-# hue ranges in OpenCV's 0..180 scale, and a saturation range (red and pink share hues:
-# pink is the paler one)
-FAMILIES: dict[str, tuple[tuple[tuple[int, int], ...], tuple[float, float]]] = {
-    "red": (((0, 7), (160, 180)), (0.6, 1.0)),
-    "pink": (((0, 7), (150, 180)), (0.0, 0.6)),
-    "orange": (((7, 20),), (0.0, 1.0)),
-    "yellow": (((20, 35),), (0.0, 1.0)),
-    "green": (((35, 80),), (0.0, 1.0)),
-    "cyan": (((80, 100),), (0.0, 1.0)),
-    "blue": (((100, 128),), (0.0, 1.0)),
-    "purple": (((128, 150),), (0.0, 1.0)),
-}
-FAMILY_OF = {"brown": "orange"} | {name: name for name in FAMILIES}
-MIN_SATURATION, MIN_VALUE = 0.35, 0.2
+from ..sim.captions import PALETTE, colour_name
+
+FAMILY_OF = {"brown": "orange"} | {name: name for name in
+                                   ("red", "pink", "orange", "yellow", "green", "cyan", "blue", "purple")}
+FAMILIES = tuple(dict.fromkeys(FAMILY_OF.values()))
+CLASSES = (*PALETTE, "scene")  # what a pixel can be; the table holds indices into this
+BITS = 4  # levels per channel: 2**BITS
+SCENE_WEIGHT = 16.0  # picked on the validation scenes (1, 4, 16, 64 tried)
 MIN_AREA, MAX_FRACTION = 5, 0.25  # pixels; share of the frame
 OPENING = np.ones((2, 2), np.uint8)
 SUBJECT = re.compile(r"(?:^|;)\s*an? (\w+) ")
+TABLE = Path(__file__).resolve().parents[1] / "checkpoints" / "colours.safetensors"
 
 
 def named(prompt: str) -> Counter[str]:
@@ -39,22 +48,40 @@ def named(prompt: str) -> Counter[str]:
     return Counter(FAMILY_OF[c] for c in SUBJECT.findall(prompt.lower()) if c in FAMILY_OF)
 
 
+def bins(frames: np.ndarray) -> np.ndarray:
+    """uint8 RGB [..., 3] -> the table's bin of every pixel [...]."""
+    q = frames.astype(np.int64) >> (8 - BITS)
+    return (q[..., 0] << (2 * BITS)) | (q[..., 1] << BITS) | q[..., 2]
+
+
+@cache
+def _family_of_bin() -> np.ndarray:
+    """Per bin, the index into FAMILIES of its colour's family, or -1."""
+    from safetensors.numpy import load_file
+
+    from ..weights import CheckpointError
+
+    try:
+        classes = load_file(str(TABLE))["classes"]
+    except (OSError, KeyError, ValueError) as e:
+        raise CheckpointError(f"{TABLE}: cannot read the colour table ({e}); "
+                              "rebuild it with `worldgraph train colours --data DIR`") from None
+    lookup = np.array([FAMILIES.index(FAMILY_OF[c]) if c in FAMILY_OF else -1 for c in CLASSES])
+    return lookup[classes.astype(np.int64)]
+
+
 def detected(frame: np.ndarray) -> Counter[str]:
     """Objects per colour family in one uint8 RGB frame [H, W, 3]."""
     import cv2
 
-    hsv = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2HSV)
-    hue, sat = hsv[..., 0].astype(int), hsv[..., 1] / 255
-    vivid = (sat >= MIN_SATURATION) & (hsv[..., 2] >= MIN_VALUE * 255)
+    family = _family_of_bin()[bins(frame)]
     limit = MAX_FRACTION * frame.shape[0] * frame.shape[1]
     found: Counter[str] = Counter()
-    for family, (hues, (s_lo, s_hi)) in FAMILIES.items():
-        in_hue = np.any([(hue >= lo) & (hue < hi) for lo, hi in hues], axis=0)
-        mask = (vivid & in_hue & (sat >= s_lo) & (sat <= s_hi)).astype(np.uint8)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, OPENING)  # objects are solid; noise is not
+    for index, name in enumerate(FAMILIES):
+        mask = cv2.morphologyEx((family == index).astype(np.uint8), cv2.MORPH_OPEN, OPENING)  # objects are solid
         n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         areas = stats[1:n, cv2.CC_STAT_AREA]
-        found[family] = int(((areas >= MIN_AREA) & (areas <= limit)).sum())
+        found[name] = int(((areas >= MIN_AREA) & (areas <= limit)).sum())
     return found
 
 
@@ -68,3 +95,74 @@ def adheres(video: np.ndarray, prompt: str, samples: int = 5) -> bool | None:
     frames = video[np.linspace(0, len(video) - 1, samples).round().astype(int)]
     good = sum(all(detected(f)[k] >= v for k, v in wanted.items()) for f in frames)
     return good > samples // 2
+
+
+# ------------------------------------------------------------------------------ learning the table
+
+
+def _labelled_pixels(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A clip's class per pixel [T, H, W] (palette colour of the object there, or scene) and
+    whether the pixel is usable (not on an object's border) [T, H, W]."""
+    import cv2
+
+    seg = np.load(folder / "segmentation.npy")
+    prims = json.loads((folder / "segmentation.json").read_text())
+    bodies = {b["path"]: CLASSES.index(colour_name(tuple(b["color"])))
+              for b in json.loads((folder / "metadata.json").read_text())["bodies"]}
+    labels = np.full(seg.shape, CLASSES.index("scene"))
+    border = np.zeros(seg.shape, bool)
+    kernel = np.ones((3, 3), np.uint8)
+    for key, path in prims.items():
+        inside = seg == int(key)
+        if path in bodies:
+            labels[inside] = bodies[path]
+        for t, m in enumerate(inside.astype(np.uint8)):
+            border[t] |= cv2.dilate(m, kernel) != cv2.erode(m, kernel)
+    return labels, ~border
+
+
+def learn_table(data: Path, clips: int, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Pixel counts per class and bin [len(CLASSES), 2**(3*BITS)] over the first ``clips``
+    clips of a scene dataset (both styles, as rendered and through cv4x8x8)."""
+    from ..media.video import read_video
+    from ..sim.dataset import read_manifest
+    from ..tokenizer import checkpoint
+
+    records = read_manifest(data)[:clips]
+    if not records:
+        raise ValueError(f"{data}: no finished clips to learn colours from")
+    tokenizer = checkpoint.load("cv4x8x8")
+    counts = np.zeros((len(CLASSES), 1 << (3 * BITS)))
+    for n, record in enumerate(records):
+        folder = data / "clips" / record["id"]
+        labels, usable = _labelled_pixels(folder)
+        for name in ("rgb.mp4", "rgb_plain.mp4"):
+            video, _ = read_video(folder / name, max_frames=17)
+            with torch.no_grad():
+                x = torch.from_numpy(video).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
+                y = tokenizer.decode(tokenizer.encode(x)).clamp(-1, 1)
+            through = ((y[0] + 1) * 127.5).round().byte().permute(1, 2, 3, 0).numpy()
+            for frames in (video, through):
+                keep = usable[: len(frames)]
+                np.add.at(counts, (labels[: len(frames)][keep], bins(frames)[keep]), 1)
+        if progress:
+            progress(n + 1, len(records))
+    return counts
+
+
+def export_table(counts: np.ndarray, meta: dict[str, Any], path: Path = TABLE) -> Path:
+    """Write the class per bin (uint8) and its JSON; ``detected`` reads it."""
+    from safetensors.numpy import save_file
+
+    from ..media.files import atomic_output, sha256
+
+    weighted = counts / np.where(np.arange(len(CLASSES)) == CLASSES.index("scene"), SCENE_WEIGHT, 1.0)[:, None]
+    classes = np.where(counts.sum(0) > 0, weighted.argmax(0), CLASSES.index("scene")).astype(np.uint8)
+    with atomic_output(path) as tmp:
+        save_file({"classes": classes}, str(tmp))
+    pixels = dict(zip(CLASSES, counts.sum(1).astype(int).tolist(), strict=True))
+    with atomic_output(path.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(meta | {"classes": list(CLASSES), "bits": BITS, "scene_weight": SCENE_WEIGHT,
+                                          "pixels": pixels, "sha256": sha256(path)}, indent=1) + "\n")
+    _family_of_bin.cache_clear()
+    return path

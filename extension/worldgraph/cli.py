@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
     train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard", "action",
-                                        "camera"])
+                                        "camera", "colours"])
     train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder); wfm: wfm-cv4x8x8 (-gpu); "
                                         "controlnet: controlnet; ar: ar-dv4x8x8 (-gpu); "
                                         "estimator: estimate-depth or estimate-seg; "
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", type=Path,
                        help="tokenizer: a dataset folder; guard: a prompts .jsonl (default: the shipped set)")
     train.add_argument("--run", type=Path, help="checkpoint folder (default: runs/<recipe>)")
+    train.add_argument("--clips", type=int, default=300, help="colours: clips to learn from (default: 300)")
     train.add_argument("--steps", type=int, help="train to this many steps (default: the recipe's)")
     train.add_argument("--minutes", type=float, help="stop after this long (resume later)")
     train.add_argument("--threads", type=int, default=0, help="torch threads (default: all)")
@@ -373,6 +374,8 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     if args.what == "guard":
         return train_guard(args)
+    if args.what == "colours":
+        return train_colours(args)
     from functools import partial
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -452,6 +455,30 @@ def train_guard(args: argparse.Namespace) -> int:
     weights = classifier.export(head, figures | {"data": str(data)})
     print(f"prompt classifier: held-out recall {figures['heldout_recall']:.3f}, false-positive rate "
           f"{figures['heldout_false_positive_rate']:.3f} on {figures['heldout_prompts']} prompts; wrote {weights}")
+    return EXIT_OK
+
+
+def train_colours(args: argparse.Namespace) -> int:
+    """The colour table of the prompt-adherence check, from a scene dataset's segmentation."""
+    from rich.progress import Progress
+
+    from worldgraph.engines.wfm import colours
+    from worldgraph.nodes import WorldgraphError
+
+    if not args.data:
+        raise WorldgraphError("train colours needs --data (a scene dataset folder)")
+    if args.clips < 1:
+        raise WorldgraphError(f"--clips must be at least 1, got {args.clips}")
+    with Progress(transient=True) as bar:
+        task = bar.add_task("learning colours", total=args.clips)
+        try:
+            counts = colours.learn_table(args.data, args.clips,
+                                         lambda done, total: bar.update(task, completed=done, total=total))
+        except (OSError, ValueError) as e:
+            raise WorldgraphError(str(e)) from None
+    command = f"worldgraph train colours --data {args.data}" + (f" --clips {args.clips}" if args.clips != 300 else "")
+    table = colours.export_table(counts, {"data": str(args.data), "clips": args.clips, "command": command})
+    print(f"colour table from {int(counts.sum()):,} pixels of {args.clips} clips; wrote {table}")
     return EXIT_OK
 
 

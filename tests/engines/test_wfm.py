@@ -219,6 +219,21 @@ def test_colour_check_reads_objects_off_the_pixels():
     assert colours.adheres(video, "a white ball falls") is None  # nothing chromatic to check
 
 
+def test_colour_table_is_learnt_from_the_segmentation(clips, tmp_path, capsys):
+    from safetensors.numpy import load_file
+
+    from worldgraph.cli import main
+
+    counts = colours.learn_table(clips, 3)
+    table = colours.export_table(counts, {"data": str(clips)}, tmp_path / "colours.safetensors")
+    classes = load_file(str(table))["classes"]
+    assert json.loads(table.with_suffix(".json").read_text())["pixels"]["scene"] == counts[-1].sum() > 0
+    chromatic = [c for c, name in enumerate(colours.CLASSES) if name in colours.FAMILY_OF and counts[c].sum()]
+    assert chromatic  # the scenes have coloured objects, and each claims the colour it shows most
+    assert all(classes[counts[c].argmax()] == c for c in chromatic)
+    assert main(["train", "colours"]) == 2 and "needs --data" in capsys.readouterr().err
+
+
 def test_evaluation_reports_every_method_and_metric(tiny_model, clips):
     table = evaluate(tiny_model, clips, api.Sampling(steps=1, guidance=0), batch=2,
                      text2world=api.Sampling(steps=1, guidance=2))
