@@ -101,7 +101,8 @@ def test_decoder_recipe_keeps_the_shipped_encoder_and_trains_the_decoder(tiny_da
 
     start = random_model("tiny-dv")
     shipped = checkpoint.export(start, "tiny-dv", {}, folder=tmp_path / "ckpt").with_suffix(".json")
-    recipe = trainer.Recipe("tiny-dv", steps=2, video_batch=1, frames=5, init=str(shipped), checkpoint_seconds=0.0)
+    recipe = trainer.Recipe("tiny-dv", steps=2, video_batch=1, frames=5, init=str(shipped), checkpoint_seconds=0.0,
+                            ssim_weight=1.0)
     monkeypatch.setitem(trainer.RECIPES, "tiny-dv-decoder", recipe)
     run = tmp_path / "run"
     train("tiny-dv-decoder", tiny_data, run)
@@ -112,6 +113,16 @@ def test_decoder_recipe_keeps_the_shipped_encoder_and_trains_the_decoder(tiny_da
         if key.startswith("encoder.") or key.startswith("latent_"):
             assert torch.equal(value, before[key]), key  # the latent space stays put
     assert any(not torch.equal(v, before[k]) for k, v in after.state_dict().items() if k.startswith("decoder."))
+
+
+def test_structure_term_counts_what_l1_misses():
+    from worldgraph.engines.tokenizer.train import reconstruction_loss
+
+    x = torch.rand(2, 3, 5, 32, 32) * 2 - 1
+    assert reconstruction_loss(x, x, 0.5, 0.5, 20.0, structure=2.0).item() == pytest.approx(0.0, abs=1e-6)
+    flat = x.mean(dim=(3, 4), keepdim=True).expand_as(x)  # the colours kept, the texture gone
+    without, with_ = (reconstruction_loss(x, flat, 0.5, 0.5, structure=w).item() for w in (0.0, 2.0))
+    assert with_ > without + 1.0  # 2 x (1 - SSIM) of a texture against a flat fill is near 2
 
 
 def test_checkpoint_errors_name_the_problem(tmp_path):
