@@ -1,8 +1,8 @@
 """The action-conditioned world model against the simulator on held-out pusher clips:
 PSNR, SSIM and latent L2 over 8 and 16 predicted frames, for the model with the true
 actions, the same model with actions zeroed, copy-last-frame, and the tokenizer's
-reconstruction (the ceiling), each rollout decoded plainly and as the given frame plus
-what the model changed; then the issue's check (action beats both baselines on every
+reconstruction (the ceiling), each rollout decoded plainly and composited (the rollout
+where it moves something, the given frame elsewhere: the node's video); then the issue's check (action beats both baselines on every
 metric), for both decodes. The same table as `worldgraph eval action`.
 
     python benchmarks/action_prediction.py --data data/pusher/heldout/dataset [--model NAME] [--clips 64] [--steps 1]
@@ -30,7 +30,7 @@ def main() -> int:
                       args.clips)
     print(format_table(result))
     rows = result["methods"]
-    for decode in ("", "_residual"):
+    for decode in ("", "_composite"):
         for horizon in map(str, HORIZONS):
             for metric, better in (("psnr", max), ("ssim", max), ("latent_l2", min)):
                 ours = rows["action" + decode][horizon][metric]
