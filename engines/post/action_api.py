@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -100,7 +101,7 @@ def still_reference(space: LatentSpace, z: torch.Tensor) -> torch.Tensor:
 
 # How much a pixel must change (in [-1, 1] units, the largest over channels and its 3x3
 # neighbours) before the rollout's pixel replaces the camera's; the change is taken in
-# full from twice this. Picked on the pusher validation windows (0.2..0.7 tried).
+# full from twice this. Picked on the pusher validation windows (0 to 0.7 tried).
 CHANGE_THRESHOLD = 0.4
 
 
@@ -124,3 +125,11 @@ def composite_decode(model: WorldModel, z: torch.Tensor, given: torch.Tensor,
     out = (still + weight * (decoded - still)).clamp(-1, 1)
     out[:, :, :t_given] = given
     return out
+
+
+def composite_frames(model: WorldModel, z: torch.Tensor, given: np.ndarray) -> np.ndarray:
+    """``composite_decode`` from and to uint8 frames: ``given`` [Tg, H, W, 3] (the same for
+    every rollout in ``z``) -> [B, T, H, W, 3]."""
+    real = torch.from_numpy(given).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
+    video = composite_decode(model, z, real.expand(z.shape[0], -1, -1, -1, -1))
+    return ((video + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()

@@ -268,7 +268,7 @@ def ActionVideo2World(
     given: int, frames: int, steps: int, guidance: float, sampler: str, seed: int,
 ) -> dict[str, Latent | Video]:
     """Predict what the pusher's actions do, one latent frame (4 frames) at a time."""
-    from worldgraph.engines.post.action_api import composite_decode, load_action_model, rollout
+    from worldgraph.engines.post.action_api import composite_frames, load_action_model, rollout
     from worldgraph.engines.post.actions import ActionInputError, chunked
     from worldgraph.engines.weights import CheckpointError
     from worldgraph.engines.wfm.api import Sampling, WFMInputError
@@ -290,14 +290,12 @@ def ActionVideo2World(
             if model.cfg.map_channels else None
         z = rollout(model, z0, chunks, settings, text=prompt_tokens(prompt) if prompt else None,
                     progress=ctx.progress, pusher=maps)
-        real = torch.from_numpy(video.frames[:given]).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
-        clip = composite_decode(model, z, real)
+        clip = composite_frames(model, z, video.frames[:given])[0]
     except (CheckpointError, WFMInputError, ActionInputError) as e:
         raise NodeError(str(e)) from None
-    pixels = ((clip[0] + 1) * 127.5).round().byte().permute(1, 2, 3, 0).numpy()
     return {"latent": Latent(model.space.raw(z)[0].numpy().astype(np.float32), model.space.name, frames,
                              video.fps),
-            "video": Video(pixels, video.fps)}
+            "video": Video(clip, video.fps)}
 
 
 # ------------------------------------------------------------------------------ post-trained: camera paths
