@@ -76,8 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
     train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard", "action",
                                         "camera", "colours"])
-    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder); wfm: wfm-cv4x8x8 (-gpu); "
-                                        "controlnet: controlnet; ar: ar-dv4x8x8 (-gpu); "
+    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder), cv4x8x8-decoder-ssim; "
+                                        "wfm: wfm-cv4x8x8 (-gpu); "
+                                        "controlnet: controlnet (-long); ar: ar-dv4x8x8 (-gpu); "
                                         "estimator: estimate-depth or estimate-seg; "
                                         "action: action-cv4x8x8, action-pusher-cv4x8x8 (and others in "
                                         "engines/post/action_train.py); camera: camera-cv4x8x8")
