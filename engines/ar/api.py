@@ -12,7 +12,7 @@ import torch
 
 from .. import weights as files
 from ..text import minilm
-from ..tokenizer.api import TEMPORAL, TokenizerInputError, frames_to_input
+from ..tokenizer.api import TEMPORAL, TokenizerInputError, frames_to_input, videos_to_frames
 from ..tokenizer.model import Tokenizer
 from .data import discrete, token_fingerprint
 from .model import ARConfig, VideoGPT
@@ -49,8 +49,7 @@ class ARWorldModel:
     def decode(self, tokens: torch.Tensor) -> np.ndarray:
         """Token ids [B, T', h, w] -> uint8 frames [B, T, H, W, 3]."""
         with torch.no_grad():
-            video = self.tokenizer.decode_tokens(tokens).clamp(-1, 1)
-        return ((video + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()
+            return videos_to_frames(self.tokenizer.decode_tokens(tokens))
 
     def verifier(self, name: str) -> Verifier:
         if name == "likelihood":

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..tokenizer.api import frames_to_input, videos_to_frames
 from ..wfm.api import Sampling, WFMInputError, WorldModel, load
 from ..wfm.data import LatentSpace
 from ..wfm.edm import Condition, guided, karras_sigmas, sample
@@ -130,6 +131,5 @@ def composite_decode(model: WorldModel, z: torch.Tensor, given: torch.Tensor,
 def composite_frames(model: WorldModel, z: torch.Tensor, given: np.ndarray) -> np.ndarray:
     """``composite_decode`` from and to uint8 frames: ``given`` [Tg, H, W, 3] (the same for
     every rollout in ``z``) -> [B, T, H, W, 3]."""
-    real = torch.from_numpy(given).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
-    video = composite_decode(model, z, real.expand(z.shape[0], -1, -1, -1, -1))
-    return ((video + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()
+    real = frames_to_input(given)
+    return videos_to_frames(composite_decode(model, z, real.expand(z.shape[0], -1, -1, -1, -1)))

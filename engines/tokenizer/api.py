@@ -78,7 +78,12 @@ def check_input(x: torch.Tensor) -> None:
         )
 
 
+def videos_to_frames(y: torch.Tensor) -> np.ndarray:
+    """Videos [B, 3, T, H, W] in [-1, 1] -> uint8 frames [B, T, H, W, 3]."""
+    return ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()
+
+
 def output_to_frames(y: torch.Tensor, frames: int | None = None) -> np.ndarray:
     """Model output [1, 3, T, H, W] in [-1, 1] -> uint8 [T, H, W, 3] (first ``frames`` kept)."""
-    video = ((y[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 3, 0).numpy()
+    video = videos_to_frames(y[:1])[0]
     return np.ascontiguousarray(video[:frames] if frames else video)

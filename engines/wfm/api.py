@@ -16,7 +16,7 @@ from .. import weights as files
 from ..runtime import engine
 from ..text import minilm
 from ..tokenizer import checkpoint as tokenizers
-from ..tokenizer.api import TEMPORAL, TokenizerInputError, frames_to_input
+from ..tokenizer.api import TEMPORAL, TokenizerInputError, frames_to_input, videos_to_frames
 from .data import LatentSpace
 from .edm import Condition, Denoiser, guided, karras_sigmas, sample
 from .model import DiT, WFMConfig
@@ -101,8 +101,7 @@ class WorldModel:
 
     def decode(self, latents: torch.Tensor) -> np.ndarray:
         """Normalized latents [B, C, T, h, w] -> uint8 frames [B, T', H, W, 3]."""
-        video = self.space.decode(latents)
-        return ((video + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()
+        return videos_to_frames(self.space.decode(latents))
 
     @torch.no_grad()
     def generate(

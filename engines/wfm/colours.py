@@ -127,6 +127,7 @@ def learn_table(data: Path, clips: int, progress: Callable[[int, int], None] | N
     from ..media.video import read_video
     from ..sim.dataset import read_manifest
     from ..tokenizer import checkpoint
+    from ..tokenizer.api import frames_to_input, output_to_frames
 
     records = read_manifest(data)[:clips]
     if not records:
@@ -139,9 +140,7 @@ def learn_table(data: Path, clips: int, progress: Callable[[int, int], None] | N
         for name in ("rgb.mp4", "rgb_plain.mp4"):
             video, _ = read_video(folder / name, max_frames=17)
             with torch.no_grad():
-                x = torch.from_numpy(video).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
-                y = tokenizer.decode(tokenizer.encode(x)).clamp(-1, 1)
-            through = ((y[0] + 1) * 127.5).round().byte().permute(1, 2, 3, 0).numpy()
+                through = output_to_frames(tokenizer.decode(tokenizer.encode(frames_to_input(video))))
             for frames in (video, through):
                 keep = usable[: len(frames)]
                 np.add.at(counts, (labels[: len(frames)][keep], bins(frames)[keep]), 1)
