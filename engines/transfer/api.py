@@ -41,6 +41,11 @@ def load_branch(modality: str, world: WorldModel, folder: Path = CHECKPOINTS) ->
     return _branch(modality, world.net, world.name, folder)
 
 
+def forget_loaded() -> None:
+    """Drop the branches loaded so far (after their files were replaced)."""
+    _branch.cache_clear()
+
+
 @cache
 def _branch(modality: str, net: DiT, name: str, folder: Path) -> ControlBranch:
     if modality not in MODALITIES:

@@ -78,11 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
                                         "camera", "colours"])
     train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder), cv4x8x8-decoder-ssim; "
                                         "wfm: wfm-cv4x8x8 (-gpu); "
-                                        "controlnet: controlnet (-long); ar: ar-dv4x8x8 (-gpu); "
+                                        "controlnet: controlnet (-long), with --modality all controlnet-joint; "
+                                        "ar: ar-dv4x8x8 (-gpu); "
                                         "estimator: estimate-depth or estimate-seg; "
                                         "action: action-cv4x8x8, action-pusher-cv4x8x8 (and others in "
                                         "engines/post/action_train.py); camera: camera-cv4x8x8")
-    train.add_argument("--modality", choices=["vis", "edge", "depth", "seg"], help="controlnet: the branch to train")
+    train.add_argument("--modality", choices=["vis", "edge", "depth", "seg", "all"],
+                       help="controlnet: the branch to train, or all: fine-tune the four shipped ones together")
     train.add_argument("--data", type=Path,
                        help="tokenizer: a dataset folder; guard: a prompts .jsonl (default: the shipped set)")
     train.add_argument("--run", type=Path, help="checkpoint folder (default: runs/<recipe>)")
@@ -397,11 +399,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         from worldgraph.engines.post import action_train as trainer
     elif args.what == "camera":
         from worldgraph.engines.post import camera_train as trainer
+    elif args.modality == "all":  # controlnet
+        from worldgraph.engines.transfer import joint as trainer
     else:
         from worldgraph.engines.transfer import train as trainer
 
         if not args.modality:
-            raise WorldgraphError("train controlnet needs --modality (vis, edge, depth or seg)")
+            raise WorldgraphError("train controlnet needs --modality (vis, edge, depth, seg or all)")
     if args.recipe not in trainer.RECIPES:
         raise WorldgraphError(f"unknown recipe {args.recipe!r}; recipes: {', '.join(trainer.RECIPES)}")
     run_dir = args.run or Path("runs") / (args.recipe + (f"-{args.modality}" if args.what == "controlnet" else ""))
@@ -425,7 +429,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 logged[0] = time.time()
                 print(f"{args.recipe}: encoding clips {done}/{total}", file=sys.stderr, flush=True)
 
-        if args.what in ("wfm", "ar", "action", "camera"):
+        if args.what in ("wfm", "ar", "action", "camera") or (args.what, args.modality) == ("controlnet", "all"):
             train = partial(trainer.train, encoding=encoding, device=args.device)
         elif args.what == "controlnet":
             train = partial(trainer.train, modality=args.modality, encoding=encoding, device=args.device)
@@ -443,6 +447,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.no_export:
         return EXIT_OK
     shipped = trainer.export_run(last, args.data) if args.what == "tokenizer" else trainer.export_run(last)
+    if isinstance(shipped, list):  # controlnet --modality all
+        print(f"exported {', '.join(str(p) for p in shipped)} (and their .json)")
+        return EXIT_OK
     print(f"exported {shipped} (and its .json)" + ("" if args.what == "controlnet" else
           f"; evaluate it with: worldgraph eval {args.what} --model {shipped.stem} --data <held-out dataset>"))
     return EXIT_OK

@@ -9,8 +9,10 @@ import torch
 from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, write_dataset
 from worldgraph.engines.sim.pipeline import ClipSettings
 from worldgraph.engines.sim.randomize import RandomizeConfig
+from worldgraph.engines.transfer import joint
 from worldgraph.engines.transfer.api import ControlInput, latent_weight, transfer
 from worldgraph.engines.transfer.controls import control_video
+from worldgraph.engines.transfer.joint import subsets
 from worldgraph.engines.transfer.model import Control, ControlBranch, ControlConfig, ControlledDiT, token_weights
 from worldgraph.engines.transfer.train import export_run, train
 from worldgraph.engines.weights import CheckpointError
@@ -169,3 +171,39 @@ def test_weight_maps_are_averaged_onto_the_latent_grid():
     static = latent_weight(np.ones((16, 16)), 9, (16, 16), "edge")
     assert static.shape == (1, 1, 3, 2, 2) and torch.all(static == 1)
     assert latent_weight(0.7, 9, (16, 16), "edge") == 0.7
+
+
+def test_joint_subsets_are_never_empty_and_take_every_size():
+    chosen = subsets(np.random.default_rng(0), 400)
+    assert chosen.shape == (400, 4) and chosen.any(1).all()
+    assert set(chosen.sum(1)) == {1, 2, 3, 4}
+
+
+def test_a_per_clip_weight_of_zero_leaves_that_clip_to_the_base():
+    base = random_dit()
+    branch = ControlBranch(base, ControlConfig("edge", blocks=1))
+    with torch.no_grad():
+        for p in branch.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    x, c_noise, text, mask = inputs()
+    hint = torch.randn(2, 16, 2, 4, 4)
+    steered = ControlledDiT(base, [Control(branch, hint, torch.tensor([1.0, 0.0]).reshape(2, 1, 1, 1, 1))])
+    with torch.no_grad():
+        out, plain = steered(x, c_noise, text, mask), base(x, c_noise, text, mask)
+    assert torch.allclose(out[1], plain[1], atol=1e-6) and not torch.allclose(out[0], plain[0], atol=1e-3)
+
+
+def test_the_shipped_branches_fine_tune_together_resume_and_export(clips, tmp_path):
+    run = tmp_path / "joint"
+    joint.train("tiny-controlnet-joint", clips, run, steps=1)
+    joint.train("tiny-controlnet-joint", clips, run, steps=2)
+    state = json.loads((run / "last.json").read_text())
+    assert state["step"] == 2 and len(state["losses"]) == 2
+    assert sorted(p.name for p in run.glob("controls-*.safetensors")) == [
+        f"controls-{m}.safetensors" for m in sorted(("vis", "edge", "depth", "seg"))]
+    shipped = joint.export_run(run / "last", tmp_path / "ckpt")
+    assert [p.name for p in shipped] == [f"controlnet-{m}.safetensors" for m in ("vis", "edge", "depth", "seg")]
+    meta = json.loads(shipped[3].with_suffix(".json").read_text())
+    assert meta["command"].startswith("worldgraph train controlnet --modality all --recipe tiny-controlnet-joint")
+    assert meta["starts_from"]["command"].startswith("worldgraph train controlnet --modality seg")
+    assert meta["config"]["blocks"] == 3 and meta["steps"] == 2
