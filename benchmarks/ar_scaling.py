@@ -4,7 +4,7 @@ methods in one table on the same clips and seeds (so physical variance, the 100 
 is simulated once).
 
     python benchmarks/ar_scaling.py --data data/heldout/dataset [--clips 24] [--n 1 4 16]
-        [--verifier likelihood|diffusion] [--beam-width 2] [--json]
+        [--verifier likelihood|diffusion|forecast] [--beam-width 2] [--json]
 """
 
 from __future__ import annotations

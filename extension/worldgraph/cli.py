@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--search", default="none", help="ar: none, best_of_n or beam")
     evaluate.add_argument("--candidates", type=int, default=1, help="ar: N, continuations or proposals per step")
     evaluate.add_argument("--beam-width", type=int, default=1, help="ar: beams kept per latent frame")
-    evaluate.add_argument("--verifier", default="likelihood", help="ar: likelihood or diffusion")
+    evaluate.add_argument("--verifier", default="likelihood", help="ar: likelihood, diffusion or forecast")
     evaluate.add_argument("--seed", type=int, default=0, help="wfm, ar: sampling seed")
     evaluate.add_argument("--no-wfm", action="store_true", help="ar: leave the diffusion model out of the table")
 

@@ -160,7 +160,7 @@ def Video2World(
         Input("beam_width", INT, 2, "beams kept after each latent frame (beam; divides candidates)",
               range=(1, 64)),
         Input("verifier", ENUM, "likelihood", "what picks among candidates: the model's own likelihood, the "
-              "diffusion world model's denoising error, or closeness to its forecast",
+              "diffusion world model's denoising error, or agreement in motion with its forecast",
               choices=("likelihood", "diffusion", "forecast")),
         Input("seed", INT, -1, "sampling seed; -1 derives one from the graph seed and this node",
               range=(-1, 2**31 - 1)),

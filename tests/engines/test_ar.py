@@ -182,9 +182,11 @@ def test_evaluation_puts_both_paradigms_in_one_table(tiny_model, clips):
     assert table["settings"]["search"] == "none"
 
 
-def test_the_forecast_verifier_prefers_the_future_the_diffusion_model_expects():
+def test_the_forecast_verifier_prefers_motion_where_the_diffusion_model_expects_it(clips):
     from worldgraph.engines.ar.verify import forecast
+    from worldgraph.engines.media.video import read_video
     from worldgraph.engines.tokenizer import checkpoint
+    from worldgraph.engines.tokenizer.api import frames_to_input
     from worldgraph.engines.wfm import api as wfm
 
     world, dv = wfm.load(), checkpoint.load("dv4x8x8")
@@ -196,13 +198,14 @@ def test_the_forecast_verifier_prefers_the_future_the_diffusion_model_expects():
         return generate(*args, **kwargs)
 
     world.generate = counted
+    clip = sorted((clips / "clips").iterdir())[0]
+    with torch.no_grad():
+        truth = dv.tokens(frames_to_input(read_video(clip / "rgb.mp4")[0][:17]))  # a simulated future
+    still = truth[:, :1].repeat(1, 5, 1, 1)  # the first frame held: nothing moves
     try:
         score = forecast(world, dv, steps=4)
-        given = torch.randint(0, 1000, (1, 1, 8, 8), generator=torch.Generator().manual_seed(0))
-        still = given.repeat(1, 3, 1, 1)  # nothing moves
-        noise = torch.cat([given, torch.randint(0, 1000, (1, 2, 8, 8))], 1)  # random tokens
-        scores = score(torch.cat([still, noise, still]), 1, torch.zeros(3))
+        scores = score(torch.cat([still, truth, still]), 1, torch.zeros(3))
     finally:
         del world.generate
     assert calls == [1]  # one forecast for the three candidates of the same clip
-    assert scores[0] == scores[2] and scores[0] > scores[1]
+    assert scores[0] == scores[2] and scores[1] > scores[0]
