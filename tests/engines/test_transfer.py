@@ -205,5 +205,9 @@ def test_the_shipped_branches_fine_tune_together_resume_and_export(clips, tmp_pa
     assert [p.name for p in shipped] == [f"controlnet-{m}.safetensors" for m in ("vis", "edge", "depth", "seg")]
     meta = json.loads(shipped[3].with_suffix(".json").read_text())
     assert meta["command"].startswith("worldgraph train controlnet --modality all --recipe tiny-controlnet-joint")
-    assert meta["starts_from"]["command"].startswith("worldgraph train controlnet --modality seg")
+    from worldgraph.engines.transfer.train import CHECKPOINTS
+
+    before = json.loads((CHECKPOINTS / "controlnet-seg.json").read_text())  # what the fine-tune started from
+    assert meta["starts_from"]["command"] == before["command"]
+    assert meta["starts_from"].get("starts_from") == before.get("starts_from")  # the whole chain is kept
     assert meta["config"]["blocks"] == 3 and meta["steps"] == 2
