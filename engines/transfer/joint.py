@@ -4,16 +4,16 @@ Branches trained alone each learn to steer with their full weight. Combined, the
 are normalized by max(Σw, 1), so with all four at weight 1 each residual is a quarter of
 what its branch learnt to give, and uniform multi-control follows the structure worse than
 the best single branch. Here every training clip gets a random non-empty subset of the
-modalities (each size equally likely), with weight 1 each and the same normalization as at
-inference, so each branch learns to carry its share alone and next to the others. It
-starts from the shipped branches and overwrites them on export.
+modalities (its size drawn with the recipe's odds), with weight 1 each and the same
+normalization as at inference, so each branch learns to carry its share alone and next to
+the others. It starts from the shipped branches and overwrites them on export.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +29,34 @@ from ..wfm.train import Batches, Run
 from .api import forget_loaded, load_branch
 from .data import build_cache, load_cache
 from .model import MODALITIES, Control, ControlBranch, ControlConfig, ControlledDiT
-from .train import CHECKPOINTS, Recipe, base_meta, checkpoint_name
+from .train import CHECKPOINTS, base_meta, checkpoint_name
+from .train import Recipe as BranchRecipe
+
+
+@dataclass(frozen=True)
+class Recipe(BranchRecipe):
+    """A branch recipe plus the odds of steering a clip with 1, 2, 3 or all 4 modalities."""
+
+    sizes: tuple[float, ...] = (0.25, 0.25, 0.25, 0.25)
+
 
 RECIPES: dict[str, Recipe] = {
-    # a fine-tune: a tenth of the branches' learning rate, a quarter of the uniform samples
+    # a fine-tune: a quarter of the branches' own learning rate
     "controlnet-joint": Recipe("wfm-cv4x8x8", steps=1_200, batch=16, lr=5e-5, warmup=50, decay_steps=1_200,
                                text_drop=0.3, given_frames=(0.7, 0.15, 0.15)),
+    # then half the clips with all four, the sample graph's setting
+    "controlnet-joint-all": Recipe("wfm-cv4x8x8", steps=600, batch=16, lr=5e-5, warmup=20, decay_steps=600,
+                                   text_drop=0.3, given_frames=(0.7, 0.15, 0.15), sizes=(1 / 6, 1 / 6, 1 / 6, 1 / 2)),
     "tiny-controlnet-joint": Recipe("wfm-cv4x8x8", steps=4, batch=2, warmup=1, checkpoint_seconds=0.0),
 }
 
 
-def subsets(rng: np.random.Generator, batch: int, count: int = len(MODALITIES)) -> np.ndarray:
-    """Which modalities steer each clip, bool [batch, count]: a subset size drawn uniformly
-    from 1..count, then that many distinct modalities."""
+def subsets(rng: np.random.Generator, batch: int, sizes: tuple[float, ...] = (0.25, 0.25, 0.25, 0.25)) -> np.ndarray:
+    """Which modalities steer each clip, bool [batch, len(sizes)]: a subset size k drawn with
+    odds ``sizes[k - 1]``, then k distinct modalities."""
+    count = len(sizes)
     chosen = np.zeros((batch, count), bool)
-    for row, size in zip(chosen, rng.integers(1, count + 1, batch), strict=True):
+    for row, size in zip(chosen, rng.choice(np.arange(1, count + 1), size=batch, p=list(sizes)), strict=True):
         row[rng.permutation(count)[:size]] = True
     return chosen
 
@@ -110,7 +123,7 @@ def train(
 
     def loss(rng: np.random.Generator) -> torch.Tensor:
         x0, cond, idx = batches.sample(rng)
-        on = torch.from_numpy(subsets(rng, recipe.batch)).float().to(where)
+        on = torch.from_numpy(subsets(rng, recipe.batch, recipe.sizes)).float().to(where)
         assert isinstance(run.net, nn.ModuleDict)
         controls = [Control(run.net[m], hints[m][idx].float(), on[:, i].reshape(-1, 1, 1, 1, 1))  # type: ignore[arg-type]
                     for i, m in enumerate(MODALITIES)]

@@ -177,6 +177,8 @@ def test_joint_subsets_are_never_empty_and_take_every_size():
     chosen = subsets(np.random.default_rng(0), 400)
     assert chosen.shape == (400, 4) and chosen.any(1).all()
     assert set(chosen.sum(1)) == {1, 2, 3, 4}
+    mostly_all = subsets(np.random.default_rng(0), 400, (0.1, 0.1, 0.1, 0.7)).sum(1)
+    assert 0.6 < (mostly_all == 4).mean() < 0.8
 
 
 def test_a_per_clip_weight_of_zero_leaves_that_clip_to_the_base():
