@@ -29,7 +29,7 @@ from ..wfm.train import Batches, Run
 from .api import forget_loaded, load_branch
 from .data import build_cache, load_cache
 from .model import MODALITIES, Control, ControlBranch, ControlConfig, ControlledDiT
-from .train import CHECKPOINTS, base_meta, checkpoint_name
+from .train import CHECKPOINTS, checkpoint_name, shipped_meta
 from .train import Recipe as BranchRecipe
 
 
@@ -139,23 +139,16 @@ def export_run(last: Path, folder: Path = CHECKPOINTS) -> list[Path]:
     JSON says which checkpoint the fine-tune started from and how that one was made."""
     state = files.read_meta(last.with_suffix(".json"))
     world = wfm.load(state["base"])
-    _, base = base_meta(state["base"])
     branches = nn.ModuleDict({m: ControlBranch(world.net, ControlConfig.from_json(state["configs"][m]))
                               for m in MODALITIES})
     run = Run(branches)
     load_state(last, run, torch.optim.AdamW(run.parameters()))
-    device = state.get("device", "cpu")
-    command = (f"worldgraph train controlnet --modality all --recipe {state['recipe']} --data {state['data']}"
-               + ("" if device == "cpu" else f" --device {device}"))
     shipped = []
     assert isinstance(run.ema, nn.ModuleDict)
     for m in MODALITIES:
         branch = run.ema[m]
         assert isinstance(branch, ControlBranch)
-        meta = {"config": branch.cfg.to_json(), "recipe": state["recipe"], "steps": state["step"], "device": device,
-                "base_sha256": base["sha256"], "latent_fingerprint": world.space.fingerprint, "data": state["data"],
-                "train_minutes": round(state["seconds"] / 60, 1), "command": command,
-                "starts_from": state["starts_from"].get(m, {})}
+        meta = shipped_meta(state, branch.cfg, world, "all") | {"starts_from": state["starts_from"].get(m, {})}
         shipped.append(files.save(branch, folder / f"{checkpoint_name(m)}.safetensors", meta))
     forget_loaded()  # this process's cached branches are the old ones
     return shipped

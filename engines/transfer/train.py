@@ -112,11 +112,17 @@ def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
     cfg = ControlConfig(state["modality"], world.name, recipe.blocks)
     run = Run(ControlBranch(world.net, cfg))
     load_state(last, run, torch.optim.AdamW(run.parameters()))
+    meta = shipped_meta(state, cfg, world, cfg.modality)
+    return files.save(run.ema, folder / f"{checkpoint_name(cfg.modality)}.safetensors", meta)
+
+
+def shipped_meta(state: dict[str, Any], cfg: ControlConfig, world: wfm.WorldModel, modality: str) -> dict[str, Any]:
+    """The JSON beside a shipped branch, from its run's state: config, base, provenance and
+    the command that reproduces it (``modality``: the one trained, or ``all``)."""
     _, base = base_meta(state["base"])
     device = state.get("device", "cpu")
-    command = (f"worldgraph train controlnet --modality {cfg.modality} --recipe {state['recipe']} "
+    command = (f"worldgraph train controlnet --modality {modality} --recipe {state['recipe']} "
                f"--data {state['data']}" + ("" if device == "cpu" else f" --device {device}"))
-    meta = {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"], "device": device,
+    return {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"], "device": device,
             "base_sha256": base["sha256"], "latent_fingerprint": world.space.fingerprint, "data": state["data"],
             "train_minutes": round(state["seconds"] / 60, 1), "command": command}
-    return files.save(run.ema, folder / f"{checkpoint_name(cfg.modality)}.safetensors", meta)
