@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "camera", "colours"])
     train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder), cv4x8x8-decoder-ssim; "
                                         "wfm: wfm-cv4x8x8 (-gpu); "
-                                        "controlnet: controlnet (-long), with --modality all controlnet-joint (-all); "
+                                        "controlnet: controlnet (-long), "
+                                        "with --modality all controlnet-joint (-all, -high); "
                                         "ar: ar-dv4x8x8 (-gpu); "
                                         "estimator: estimate-depth or estimate-seg; "
                                         "action: action-cv4x8x8, action-pusher-cv4x8x8 (and others in "
