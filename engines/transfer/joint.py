@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,31 +32,33 @@ from .model import MODALITIES, Control, ControlBranch, ControlConfig, Controlled
 from .train import CHECKPOINTS, checkpoint_name, shipped_meta
 from .train import Recipe as BranchRecipe
 
+EVERY_SIZE = (0.25, 0.25, 0.25, 0.25)  # subsets of 1, 2, 3 and 4 modalities equally likely
+
 
 @dataclass(frozen=True)
 class Recipe(BranchRecipe):
     """A branch recipe plus the odds of steering a clip with 1, 2, 3 or all 4 modalities."""
 
-    sizes: tuple[float, ...] = (0.25, 0.25, 0.25, 0.25)
+    sizes: tuple[float, ...] = EVERY_SIZE
 
+
+# half the clips with all four, the sample graph's setting
+MOSTLY_ALL = Recipe("wfm-cv4x8x8", steps=600, batch=16, lr=5e-5, warmup=20, decay_steps=600, text_drop=0.3,
+                    given_frames=(0.7, 0.15, 0.15), sizes=(1 / 6, 1 / 6, 1 / 6, 1 / 2))
 
 RECIPES: dict[str, Recipe] = {
     # a fine-tune: a quarter of the branches' own learning rate
     "controlnet-joint": Recipe("wfm-cv4x8x8", steps=1_200, batch=16, lr=5e-5, warmup=50, decay_steps=1_200,
                                text_drop=0.3, given_frames=(0.7, 0.15, 0.15)),
-    # then half the clips with all four, the sample graph's setting
-    "controlnet-joint-all": Recipe("wfm-cv4x8x8", steps=600, batch=16, lr=5e-5, warmup=20, decay_steps=600,
-                                   text_drop=0.3, given_frames=(0.7, 0.15, 0.15), sizes=(1 / 6, 1 / 6, 1 / 6, 1 / 2)),
+    "controlnet-joint-all": MOSTLY_ALL,
     # then the noise levels where the controls decide the layout: at the base's ln σ ~ N(-1.2, 1.2²)
     # the noisy input already shows most of the structure, so the branches' gradient is small there
-    "controlnet-joint-high": Recipe("wfm-cv4x8x8", steps=600, batch=16, lr=5e-5, warmup=20, decay_steps=600,
-                                    p_mean=0.4, p_std=1.4, text_drop=0.3, given_frames=(0.7, 0.15, 0.15),
-                                    sizes=(1 / 6, 1 / 6, 1 / 6, 1 / 2)),
+    "controlnet-joint-high": replace(MOSTLY_ALL, p_mean=0.4, p_std=1.4),
     "tiny-controlnet-joint": Recipe("wfm-cv4x8x8", steps=4, batch=2, warmup=1, checkpoint_seconds=0.0),
 }
 
 
-def subsets(rng: np.random.Generator, batch: int, sizes: tuple[float, ...] = (0.25, 0.25, 0.25, 0.25)) -> np.ndarray:
+def subsets(rng: np.random.Generator, batch: int, sizes: tuple[float, ...] = EVERY_SIZE) -> np.ndarray:
     """Which modalities steer each clip, bool [batch, len(sizes)]: a subset size k drawn with
     odds ``sizes[k - 1]``, then k distinct modalities."""
     count = len(sizes)
