@@ -24,9 +24,14 @@ def evaluate(
     frames: int = 17,
     videos: tuple[str, ...] = ("rgb.mp4", "rgb_plain.mp4"),
     progress: Callable[[int, int], None] | None = None,
+    start: int = 0,
 ) -> dict[str, Any]:
-    """Reconstruct the first ``frames`` frames of every clip (both styles) one at a time."""
+    """Reconstruct ``frames`` frames from frame ``start`` of every clip (both styles) one at
+    a time. A later start puts the first, separately coded frame in mid-motion, which tells
+    the causal first-frame effect apart from the motion of the clips' first frames."""
     check_frames(frames)
+    if start < 0:
+        raise ValueError(f"start {start}: give a frame index >= 0")
     records = read_manifest(data)[: clips or None]
     if not records:
         raise ValueError(f"{data}: no finished clips to evaluate on")
@@ -41,9 +46,11 @@ def evaluate(
                 path = data / "clips" / r["id"] / name
                 if not path.exists():
                     continue
-                video, _ = read_video(path, max_frames=frames)
-                if len(video) < frames:
-                    raise ValueError(f"{path}: {len(video)} frames, fewer than {frames}")
+                video, _ = read_video(path, max_frames=start + frames)
+                if len(video) < start + frames:
+                    raise ValueError(f"{path}: {len(video)} frames, fewer than {start + frames} "
+                                     f"({frames} from frame {start})")
+                video = video[start:]
                 x = torch.from_numpy(video).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
                 t0 = time.perf_counter()
                 z = model.encode(x)
@@ -66,6 +73,7 @@ def evaluate(
         "clips": len(records),
         "videos": n,
         "frames": frames,
+        "start": start,
         "psnr": round(torch.cat(per_frame).mean().item(), 3),
         "ssim": round(torch.cat(ssims).mean().item(), 4),
         "psnr_per_frame": [round(v, 2) for v in curve.tolist()],

@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
     train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard", "action",
                                         "camera", "colours"])
-    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder), cv4x8x8-decoder-ssim; "
+    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder, -decoder-ssim), "
+                                        "cv4x8x8-decoder-ssim6; "
                                         "wfm: wfm-cv4x8x8 (-gpu); "
                                         "controlnet: controlnet (-long), "
                                         "with --modality all controlnet-joint (-all, -high); "
@@ -104,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", type=Path, required=True, help="a held-out dataset folder")
     evaluate.add_argument("--clips", type=int, default=0, help="only the first clips (default: all)")
     evaluate.add_argument("--frames", type=int, default=17, help="frames per clip (1 + 4k)")
+    evaluate.add_argument("--start", type=int, default=0,
+                          help="tokenizer: the clips' frames from this one on (a window that starts mid-motion)")
     evaluate.add_argument("--json", action="store_true", help="the figures as JSON")
     evaluate.add_argument("--steps", type=int, default=35, help="wfm: sampler steps")
     evaluate.add_argument("--guidance", type=float, default=0.0, help="wfm: Video2World guidance")
@@ -549,16 +552,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if not args.model:
         raise WorldgraphError("eval tokenizer needs --model (cv4x8x8 or dv4x8x8)")
-    try:
-        model = load(args.model)
-        result = evaluate(model, args.data, args.clips, args.frames)
-    except (CheckpointError, ValueError) as e:
-        raise WorldgraphError(str(e)) from None
+    with stage_progress() as progress:
+        try:
+            model = load(args.model)
+            result = evaluate(model, args.data, args.clips, args.frames, start=args.start,
+                              progress=lambda done, total: progress("videos", done, total))
+        except (CheckpointError, ValueError) as e:
+            raise WorldgraphError(str(e)) from None
     if args.json:
         print(json.dumps(result))
         return EXIT_OK
     print(f"{result['model']} on {result['videos']} videos ({result['clips']} clips x styles), "
-          f"{result['frames']} frames:")
+          f"{result['frames']} frames" + (f" from frame {result['start']}:" if result["start"] else ":"))
     print(f"  PSNR {result['psnr']:.2f} dB   SSIM {result['ssim']:.3f}")
     print(f"  first frame {result['first_frame_psnr']:.2f} dB, "
           f"other frames {result['other_frames_psnr']:.2f} dB")

@@ -186,3 +186,13 @@ def test_evaluation_reports_every_figure(tiny_data):
     assert {"psnr", "ssim", "first_frame_psnr", "other_frames_psnr", "encode_ms", "decode_ms",
             "codebook_usage"} <= set(result)
     assert 0 < result["codebook_usage"] <= 1
+
+
+def test_evaluation_from_a_later_frame_reads_that_window(tiny_data):
+    model = random_model("tiny-cv")
+    whole = evaluate(model, tiny_data, frames=5, start=0)
+    later = evaluate(model, tiny_data, frames=5, start=4)
+    assert later["start"] == 4 and len(later["psnr_per_frame"]) == 5
+    assert later["psnr_per_frame"] != whole["psnr_per_frame"]  # other frames were read
+    with pytest.raises(ValueError, match="fewer than 10 .5 from frame 5."):
+        evaluate(model, tiny_data, frames=5, start=5)  # the clips have 9 frames
