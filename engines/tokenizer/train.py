@@ -66,6 +66,10 @@ RECIPES: dict[str, Recipe] = {
     # above), now also trained on SSIM: L1 alone leaves low-contrast texture soft.
     "cv4x8x8-decoder-ssim": Recipe("cv4x8x8", steps=3_000, init="cv4x8x8", motion_l2=20.0,
                                    ssim_weight=2.0),
+    "cv4x8x8-decoder-ssim6": Recipe("cv4x8x8", steps=3_000, init="cv4x8x8", motion_l2=20.0,
+                                    ssim_weight=6.0),
+    "dv4x8x8-decoder-ssim": Recipe("dv4x8x8", steps=3_000, init="dv4x8x8", motion_l2=20.0,
+                                   ssim_weight=2.0),
     "tiny-cv": Recipe("tiny-cv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
                       checkpoint_seconds=0.0),
     "tiny-dv": Recipe("tiny-dv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
