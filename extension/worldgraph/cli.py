@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard", "action",
                                         "camera", "colours"])
     train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder, -decoder-ssim), "
-                                        "cv4x8x8-decoder-ssim6; "
+                                        "cv4x8x8-decoder-ssim6 (-ssim20); "
                                         "wfm: wfm-cv4x8x8 (-gpu); "
                                         "controlnet: controlnet (-long), "
                                         "with --modality all controlnet-joint (-all, -high); "
