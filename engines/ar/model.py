@@ -101,6 +101,14 @@ class KVCache:
                        [(k[rows], v[rows]) for k, v in self.text])
 
 
+class QKNorm(nn.RMSNorm):
+    """RMSNorm of queries / keys in fp32 whatever their dtype (bf16 under autocast, where
+    the fp32 weight and a bf16 input miss the fused kernel), returned in their dtype."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.float()).to(x.dtype)
+
+
 class SelfAttention(nn.Module):
     """Causal multi-head self-attention with QK-norm and RoPE, appending to a KV cache."""
 
@@ -108,8 +116,8 @@ class SelfAttention(nn.Module):
         super().__init__()
         self.heads, self.capacity = cfg.heads, cfg.max_tokens
         self.qkv = nn.Linear(cfg.width, 3 * cfg.width, bias=False)
-        self.q_norm = nn.RMSNorm(cfg.head_dim, eps=1e-6)
-        self.k_norm = nn.RMSNorm(cfg.head_dim, eps=1e-6)
+        self.q_norm = QKNorm(cfg.head_dim, eps=1e-6)
+        self.k_norm = QKNorm(cfg.head_dim, eps=1e-6)
         self.out = nn.Linear(cfg.width, cfg.width)
 
     def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], cache: KVCache | None,
@@ -139,8 +147,8 @@ class CrossAttention(nn.Module):
         self.heads = cfg.heads
         self.q = nn.Linear(cfg.width, cfg.width, bias=False)
         self.kv = nn.Linear(cfg.text_dim, 2 * cfg.width, bias=False)
-        self.q_norm = nn.RMSNorm(cfg.head_dim, eps=1e-6)
-        self.k_norm = nn.RMSNorm(cfg.head_dim, eps=1e-6)
+        self.q_norm = QKNorm(cfg.head_dim, eps=1e-6)
+        self.k_norm = QKNorm(cfg.head_dim, eps=1e-6)
         self.out = nn.Linear(cfg.width, cfg.width)
 
     def keys_values(self, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
