@@ -136,8 +136,12 @@ def write_png(path: Path, image: np.ndarray, atomic: bool = True) -> Path:
     """Write an RGB (or grey) uint8 image as PNG."""
     bgr = np.ascontiguousarray(image[..., ::-1]) if image.ndim == 3 else image
     if not atomic:
-        if not cv2.imwrite(str(path), bgr):
-            raise VideoError(f"{path}: cannot write PNG")
+        # encode in memory and write with Python: cv2.imwrite reports a full disk only as
+        # False (libpng "Write Error"), the write raises OSError with its errno (ENOSPC)
+        ok, data = cv2.imencode(".png", bgr)
+        if not ok:
+            raise VideoError(f"{path}: cannot encode PNG")
+        path.write_bytes(data.tobytes())
         return path
     with atomic_output(path) as tmp:
         write_png(tmp, image, atomic=False)
