@@ -50,6 +50,7 @@ class Recipe:
     decoder_lr: float = 1e-4
     motion_l2: float = 0.0
     ssim_weight: float = 0.0  # weight of 1 - SSIM over every frame
+    frame_balance: float = 0.0  # > 0: the worst-reconstructed frames weigh more (frame_weights)
     # Start from this shipped checkpoint and train its decoder only (the whole run is a
     # decoder stage): a better decoder for the same latents, so world models stay valid.
     init: str = ""
@@ -73,6 +74,10 @@ RECIPES: dict[str, Recipe] = {
     "cv4x8x8-decoder-ssim6": replace(CV_DECODER, ssim_weight=6.0),
     "cv4x8x8-decoder-ssim20": replace(CV_DECODER, ssim_weight=20.0),
     "dv4x8x8-decoder-ssim": replace(DV_DECODER, ssim_weight=2.0),
+    # then with the frames reconstructed worst weighing most (the ones just after the first
+    # frame, where objects fall fastest): towards a flat per-frame PSNR
+    "cv4x8x8-decoder-balanced": replace(CV_DECODER, ssim_weight=20.0, frame_balance=1.0),
+    "dv4x8x8-decoder-balanced": replace(DV_DECODER, ssim_weight=2.0, frame_balance=1.0),
     "tiny-cv": Recipe("tiny-cv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
                       checkpoint_seconds=0.0),
     "tiny-dv": Recipe("tiny-dv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
@@ -117,12 +122,27 @@ def _frames(clips: torch.Tensor) -> torch.Tensor:
     return (clips.transpose(1, 2).flatten(0, 1) + 1) / 2
 
 
+def frame_weights(x: torch.Tensor, y: torch.Tensor, balance: float) -> torch.Tensor:
+    """[B, T] weights, mean 1 over each clip's frames: (its frame's MSE / the clip's mean
+    MSE) ** ``balance``, held constant, so the frames reconstructed worst weigh most and the
+    quality across the clip evens out; all ones when ``balance`` is 0."""
+    if not balance or x.shape[2] == 1:
+        return torch.ones(x.shape[0], x.shape[2], device=x.device)
+    with torch.no_grad():
+        mse = (y - x).pow(2).mean(dim=(1, 3, 4))
+        w = (mse / mse.mean(1, keepdim=True).clamp_min(1e-12)).pow(balance)
+        return w / w.mean(1, keepdim=True)
+
+
 def reconstruction_loss(x: torch.Tensor, y: torch.Tensor, edge: float, motion: float,
-                        motion_l2: float = 0.0, structure: float = 0.0) -> torch.Tensor:
-    """Of a reconstruction ``y`` of clips ``x`` [B, 3, T, H, W] in [-1, 1]."""
-    loss = (y - x).abs().mean()
+                        motion_l2: float = 0.0, structure: float = 0.0, balance: float = 0.0) -> torch.Tensor:
+    """Of a reconstruction ``y`` of clips ``x`` [B, 3, T, H, W] in [-1, 1]; ``balance``
+    weighs the per-frame L1 and SSIM terms by ``frame_weights``."""
+    w = frame_weights(x, y, balance)
+    loss = ((y - x).abs().mean(dim=(1, 3, 4)) * w).mean()
     if structure:
-        loss = loss + structure * (1 - ssim(_frames(x), _frames(y)).mean())
+        per_frame = ssim(_frames(x), _frames(y)).reshape(x.shape[0], x.shape[2])
+        loss = loss + structure * ((1 - per_frame) * w).mean()
     for dim in (3, 4):  # image gradients keep edges sharp
         loss = loss + edge * (y.diff(dim=dim) - x.diff(dim=dim)).abs().mean()
     if x.shape[2] > 1:
@@ -196,7 +216,7 @@ def train(
                     y = model(x)
             loss = reconstruction_loss(x, y.float(), recipe.edge_weight, recipe.motion_weight,
                                        recipe.motion_l2 if decoder_stage else 0.0,
-                                       recipe.ssim_weight)
+                                       recipe.ssim_weight, recipe.frame_balance)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

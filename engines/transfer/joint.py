@@ -40,6 +40,7 @@ class Recipe(BranchRecipe):
     """A branch recipe plus the odds of steering a clip with 1, 2, 3 or all 4 modalities."""
 
     sizes: tuple[float, ...] = EVERY_SIZE
+    fresh: bool = False  # start the branches from the base's blocks instead of the shipped ones
 
 
 # half the clips with all four, the sample graph's setting
@@ -54,7 +55,13 @@ RECIPES: dict[str, Recipe] = {
     # then the noise levels where the controls decide the layout: at the base's ln σ ~ N(-1.2, 1.2²)
     # the noisy input already shows most of the structure, so the branches' gradient is small there
     "controlnet-joint-high": replace(MOSTLY_ALL, p_mean=0.4, p_std=1.4),
+    # one GPU: all four from the base at once, over the noise levels of both CPU stages
+    "controlnet-joint-gpu": Recipe("wfm-cv4x8x8", steps=3_000, batch=128, lr=3e-4, warmup=200, decay_steps=3_000,
+                                   text_drop=0.3, given_frames=(0.7, 0.15, 0.15), p_mean=0.2, p_std=1.5,
+                                   sizes=(0.2, 0.2, 0.2, 0.4), fresh=True),
     "tiny-controlnet-joint": Recipe("wfm-cv4x8x8", steps=4, batch=2, warmup=1, checkpoint_seconds=0.0),
+    "tiny-controlnet-joint-fresh": Recipe("wfm-cv4x8x8", steps=4, batch=2, warmup=1, blocks=1, checkpoint_seconds=0.0,
+                                          fresh=True),
 }
 
 
@@ -110,7 +117,13 @@ def train(
     branches = nn.ModuleDict()
     starts: dict[str, Any] = {}
     configs: dict[str, Any] = {}
+    torch.manual_seed(recipe.seed)
     for m in MODALITIES:
+        if recipe.fresh:
+            cfg = ControlConfig(m, world.name, recipe.blocks)
+            branches[m] = ControlBranch(frozen, cfg)
+            configs[m] = cfg.to_json()
+            continue
         shipped = load_branch(m, world, folder)
         branches[m] = ControlBranch(frozen, shipped.cfg)
         configs[m] = shipped.cfg.to_json()

@@ -76,11 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
     train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard", "action",
                                         "camera", "colours"])
-    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder, -decoder-ssim), "
+    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder, -decoder-ssim, -decoder-balanced), "
                                         "cv4x8x8-decoder-ssim6 (-ssim20); "
                                         "wfm: wfm-cv4x8x8 (-gpu); "
                                         "controlnet: controlnet (-long), "
-                                        "with --modality all controlnet-joint (-all, -high); "
+                                        "with --modality all controlnet-joint (-all, -high, -gpu: fresh branches); "
                                         "ar: ar-dv4x8x8 (-gpu); "
                                         "estimator: estimate-depth or estimate-seg; "
                                         "action: action-cv4x8x8, action-pusher-cv4x8x8 (and others in "

@@ -125,6 +125,21 @@ def test_structure_term_counts_what_l1_misses():
     assert with_ > without + 1.0  # 2 x (1 - SSIM) of a texture against a flat fill is near 2
 
 
+def test_frame_balance_weighs_the_worst_frame_most():
+    from worldgraph.engines.tokenizer.train import frame_weights, reconstruction_loss
+
+    x = torch.rand(2, 3, 5, 16, 16) * 2 - 1
+    y = x.clone()
+    y[:, :, 1] += 0.3  # frame 1 reconstructed worst
+    y[:, :, 2:] += 0.05
+    w = frame_weights(x, y, 1.0)
+    assert w.shape == (2, 5) and torch.allclose(w.mean(1), torch.ones(2))
+    assert (w.argmax(1) == 1).all() and w[0, 1] > 3 * w[0, 2]
+    assert torch.equal(frame_weights(x, y, 0.0), torch.ones(2, 5))
+    plain, balanced = (reconstruction_loss(x, y, 0.5, 0.5, structure=2.0, balance=b).item() for b in (0.0, 1.0))
+    assert balanced > plain  # the bad frame's error counts more
+
+
 def test_checkpoint_errors_name_the_problem(tmp_path):
     model = random_model("tiny-dv")
     weights = checkpoint.export(model, "tiny-dv", {}, folder=tmp_path)

@@ -213,3 +213,13 @@ def test_the_shipped_branches_fine_tune_together_resume_and_export(clips, tmp_pa
     assert meta["starts_from"]["command"] == before["command"]
     assert meta["starts_from"].get("starts_from") == before.get("starts_from")  # the whole chain is kept
     assert meta["config"]["blocks"] == 3 and meta["steps"] == 2
+
+
+def test_a_fresh_joint_run_starts_from_the_base_without_shipped_branches(clips, tmp_path):
+    empty = tmp_path / "no-branches"  # nothing shipped here: a fresh run must not need it
+    run = tmp_path / "fresh"
+    joint.train("tiny-controlnet-joint-fresh", clips, run, steps=1, folder=empty)
+    shipped = joint.export_run(run / "last", tmp_path / "ckpt")
+    meta = json.loads(shipped[0].with_suffix(".json").read_text())
+    assert meta["starts_from"] == {} and meta["config"]["blocks"] == 1 and meta["steps"] == 1
+    assert not empty.exists()
