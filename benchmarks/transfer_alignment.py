@@ -14,8 +14,11 @@ from the simulator. Metrics, per clip over the 17 frames, then averaged:
 - Seg mIoU: the shipped segmentation estimator's classes on the output against the
   simulator's segmentation as classes (floor, sphere, cube, ...);
 - PSNR / SSIM of the output against the held-out `real` render.
-A `uniform+plain` row is the Sim2Real sample graph's setting: every control, sampling
-from the plain render noised to --plain-sigma (1) in --plain-steps (12) steps.
+The controlled rows sample unguided (--guidance 0, Transfer's default: every alignment
+metric is better than at 3), Text2World at its own default (--t2w-guidance 3). The
+Sim2Real sample graph's setting is the `uniform` row. A `uniform+plain` row is the
+structure-preserving edit instead: every control, sampling from the plain render noised to
+--plain-sigma (1) in --plain-steps (12) steps.
 A `real render` row puts the held-out `real` render itself through the alignment metrics:
 the most a generated clip could reach with these estimators and thresholds.
 Then the issue's two checks: each controlled run against Text2World on its own modality's
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -53,7 +57,7 @@ from worldgraph.engines.transfer.api import ControlInput, available, transfer
 from worldgraph.engines.wfm import api as wfm
 
 FRAMES = 17
-SIM2REAL = "uniform+plain"  # the sample graph's setting: every control, from the plain render noised to sigma_max
+SIM2REAL = "uniform+plain"  # every control, from the plain render noised to --plain-sigma
 ALIGNMENT = {"vis": "blur_ssim", "edge": "edge_f1", "depth": "depth_si_rmse", "seg": "seg_miou"}
 LOWER_IS_BETTER = {"depth_si_rmse"}
 COLUMNS = {"blur_ssim": "blur SSIM", "edge_f1": "edge F1", "depth_si_rmse": "depth siRMSE", "seg_miou": "seg mIoU",
@@ -134,7 +138,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="a held-out dataset folder")
     parser.add_argument("--clips", type=int, default=16)
     parser.add_argument("--steps", type=int, default=35)
-    parser.add_argument("--guidance", type=float, default=3.0)
+    parser.add_argument("--guidance", type=float, default=0.0, help="the controlled rows' (Transfer's default)")
+    parser.add_argument("--t2w-guidance", type=float, default=3.0, help="the text2world row's (its default)")
     parser.add_argument("--plain-sigma", type=float, default=1.0, help="sigma_max of the sim2real row")
     parser.add_argument("--plain-steps", type=int, default=12, help="steps of the sim2real row")
     parser.add_argument("--rows", help="only these rows, comma-separated (e.g. text2world,seg; default: all)")
@@ -174,7 +179,7 @@ def main() -> None:
                 z = transfer(world, record["caption"], given, from_plain, FRAMES, input_video=plain) \
                     if name == SIM2REAL else transfer(world, record["caption"], given, sampling, FRAMES)
             else:
-                z = world.generate([record["caption"]], sampling, frames=FRAMES)
+                z = world.generate([record["caption"]], replace(sampling, guidance=args.t2w_guidance), frames=FRAMES)
             out = world.decode(z)[0]
             seconds[name] += time.perf_counter() - t0
             figures = {
@@ -190,10 +195,12 @@ def main() -> None:
              | ({"seconds_per_clip": round(seconds[name] / len(records), 2)} if name in seconds else {})
              for name, metrics in rows.items()}
     if args.json:
-        print(json.dumps({"clips": len(records), "steps": args.steps, "guidance": args.guidance, "table": table,
+        print(json.dumps({"clips": len(records), "steps": args.steps, "guidance": args.guidance,
+                          "t2w_guidance": args.t2w_guidance, "table": table,
                           "checks": checks(table)}))
         return
-    print(f"{len(records)} held-out clips, {FRAMES} frames, Heun {args.steps} steps, guidance {args.guidance:g}")
+    print(f"{len(records)} held-out clips, {FRAMES} frames, Heun {args.steps} steps, guidance {args.guidance:g} "
+          f"(text2world {args.t2w_guidance:g})")
     print(f"{'control':>12} " + " ".join(f"{c:>12}" for c in COLUMNS.values()))
     for name, t in table.items():
         print(f"{name:>12} " + " ".join(f"{t[k]:>12.3f}" if k in t else f"{'-':>12}" for k in COLUMNS))

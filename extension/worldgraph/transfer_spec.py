@@ -70,7 +70,7 @@ class _Builder:
         self.add("guard", "worldgraph.guard.PromptGuard", (0, 300), text=prompt)
         sigma_max = float(self.field("sigma_max", numbers.Real, 70.0))
         values = {"steps": self.field("num_steps", int, 35),
-                  "guidance": float(self.field("guidance", numbers.Real, 3.0)),
+                  "guidance": float(self.field("guidance", numbers.Real, 0.0)),
                   "seed": self.field("seed", int, 1), "frames": self.field("frames", int, 17),
                   "negative": self.field("negative_prompt", str, ""), "sigma_max": min(sigma_max, 80.0)}
         self.add("transfer", "worldgraph.transfer.Transfer", (600, 150), **values)

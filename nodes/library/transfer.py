@@ -43,7 +43,7 @@ def _with_start_sigma(inputs: list[Input]) -> list[Input]:
         *_control_inputs(),
         Input("video", VIDEO, doc="start from this video noised to sigma_max instead of pure noise (keeps its "
                                   "colours where the controls leave room)", optional=True),
-        *_with_start_sigma(sampling_inputs(3.0)),
+        *_with_start_sigma(sampling_inputs(0.0)),
     ],
     outputs=[Output("latent", LATENT, "the generated clip's latents (decode with worldgraph.tokenizer.Decode)")],
     seeded=True,

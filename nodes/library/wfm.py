@@ -35,9 +35,9 @@ from .backend import backend_input, engine_errors
 
 
 def sampling_inputs(guidance: float) -> list[Input]:
-    """The sampler's inputs; the guidance default differs: Video2World follows its given
-    frames best unguided (lowest MSE on held-out clips), Text2World needs guidance to follow
-    its prompt."""
+    """The sampler's inputs; the guidance default differs: Video2World and Transfer follow
+    their given frames / controls best unguided (on held-out clips: lowest MSE; every
+    alignment metric better), Text2World needs guidance to follow its prompt."""
     return [
         Input("frames", INT, 17, "frames to generate, 1 + 4k (the given ones included)", range=(5, 65)),
         Input("steps", INT, 35, "sampler steps (Heun evaluates the model twice a step)", range=(1, 200)),
