@@ -16,7 +16,8 @@ from the simulator. Metrics, per clip over the 17 frames, then averaged:
 - PSNR / SSIM of the output against the held-out `real` render.
 The controlled rows sample unguided (--guidance 0, Transfer's default: every alignment
 metric is better than at 3), Text2World at its own default (--t2w-guidance 3). The
-Sim2Real sample graph's setting is the `uniform` row. A `uniform+plain` row is the
+Sim2Real sample graph's setting is the `vis-led` row: every control, vis at weight 1 and
+the others at 1/3 (after normalization vis holds half, the others a sixth each). A `uniform+plain` row is the
 structure-preserving edit instead: every control, sampling from the plain render noised to
 --plain-sigma (1) in --plain-steps (12) steps.
 A `real render` row puts the held-out `real` render itself through the alignment metrics:
@@ -58,6 +59,7 @@ from worldgraph.engines.wfm import api as wfm
 
 FRAMES = 17
 SIM2REAL = "uniform+plain"  # every control, from the plain render noised to --plain-sigma
+VIS_LED = {"vis": 1.0, "edge": 1 / 3, "depth": 1 / 3, "seg": 1 / 3}  # the Sim2Real graph's weights
 ALIGNMENT = {"vis": "blur_ssim", "edge": "edge_f1", "depth": "depth_si_rmse", "seg": "seg_miou"}
 LOWER_IS_BETTER = {"depth_si_rmse"}
 COLUMNS = {"blur_ssim": "blur SSIM", "edge_f1": "edge F1", "depth_si_rmse": "depth siRMSE", "seg_miou": "seg mIoU",
@@ -110,7 +112,7 @@ def checks(table: dict[str, dict[str, float]]) -> list[str]:
             lines.append(f"{modality:>5} vs text2world on {COLUMNS[metric]}: {own:.3f} vs {base:.3f} "
                          f"{'beats' if better(metric, own, base) else 'does NOT beat'}")
     singles = [m for m in ALIGNMENT if m in table]
-    if "uniform" in table:
+    if "uniform" in table and singles:
         for metric in ALIGNMENT.values():
             best = min if metric in LOWER_IS_BETTER else max
             top = best(table[m][metric] for m in singles)
@@ -148,10 +150,12 @@ def main() -> None:
 
     world = wfm.load()
     branches = available()
-    settings = {"text2world": []} | {m: [m] for m in branches}
+    settings: dict[str, dict[str, float]] = {"text2world": {}} | {m: {m: 1.0} for m in branches}
     if len(branches) > 1:
-        settings["uniform"] = list(branches)
-        settings[SIM2REAL] = list(branches)
+        settings["uniform"] = dict.fromkeys(branches, 1.0)
+        settings[SIM2REAL] = dict.fromkeys(branches, 1.0)
+    if set(branches) == set(VIS_LED):
+        settings["vis-led"] = VIS_LED
     if args.rows:
         wanted = args.rows.split(",")
         if unknown := [r for r in wanted if r not in settings]:
@@ -175,7 +179,7 @@ def main() -> None:
         for name, modalities in settings.items():
             t0 = time.perf_counter()
             if modalities:
-                given = [ControlInput(m, made[m]) for m in modalities]
+                given = [ControlInput(m, made[m], weight) for m, weight in modalities.items()]
                 z = transfer(world, record["caption"], given, from_plain, FRAMES, input_video=plain) \
                     if name == SIM2REAL else transfer(world, record["caption"], given, sampling, FRAMES)
             else:
