@@ -55,6 +55,7 @@ from worldgraph.engines.media.video import read_video
 from worldgraph.engines.metrics import mean_iou, psnr, si_rmse, ssim
 from worldgraph.engines.sim.dataset import read_manifest
 from worldgraph.engines.transfer.api import ControlInput, available, transfer
+from worldgraph.engines.transfer.data import clip_caption
 from worldgraph.engines.wfm import api as wfm
 
 FRAMES = 17
@@ -144,6 +145,8 @@ def main() -> None:
     parser.add_argument("--t2w-guidance", type=float, default=3.0, help="the text2world row's (its default)")
     parser.add_argument("--plain-sigma", type=float, default=1.0, help="sigma_max of the sim2real row")
     parser.add_argument("--plain-steps", type=int, default=12, help="steps of the sim2real row")
+    parser.add_argument("--floor-words", action="store_true",
+                        help="controlled rows' prompts also say the floor's texture, as controlnet-joint-floor trained")
     parser.add_argument("--rows", help="only these rows, comma-separated (e.g. text2world,seg; default: all)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -176,12 +179,13 @@ def main() -> None:
         edge_control = made["edge"][..., 0] > 0
         for k, v in alignment(real, edge_control, depth, classes).items():
             rows.setdefault("real render", {}).setdefault(k, []).append(v)
+        prompt = clip_caption(clip, record, args.floor_words)
         for name, modalities in settings.items():
             t0 = time.perf_counter()
             if modalities:
                 given = [ControlInput(m, made[m], weight) for m, weight in modalities.items()]
-                z = transfer(world, record["caption"], given, from_plain, FRAMES, input_video=plain) \
-                    if name == SIM2REAL else transfer(world, record["caption"], given, sampling, FRAMES)
+                z = transfer(world, prompt, given, from_plain, FRAMES, input_video=plain) \
+                    if name == SIM2REAL else transfer(world, prompt, given, sampling, FRAMES)
             else:
                 z = world.generate([record["caption"]], replace(sampling, guidance=args.t2w_guidance), frames=FRAMES)
             out = world.decode(z)[0]
@@ -200,7 +204,7 @@ def main() -> None:
              for name, metrics in rows.items()}
     if args.json:
         print(json.dumps({"clips": len(records), "steps": args.steps, "guidance": args.guidance,
-                          "t2w_guidance": args.t2w_guidance, "table": table,
+                          "t2w_guidance": args.t2w_guidance, "floor_words": args.floor_words, "table": table,
                           "checks": checks(table)}))
         return
     print(f"{len(records)} held-out clips, {FRAMES} frames, Heun {args.steps} steps, guidance {args.guidance:g} "

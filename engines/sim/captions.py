@@ -19,12 +19,20 @@ PALETTE: dict[str, tuple[float, float, float]] = {
     "purple": (0.5, 0.2, 0.7), "pink": (0.95, 0.5, 0.7), "brown": (0.5, 0.3, 0.15),
     "white": (0.92, 0.92, 0.92), "grey": (0.5, 0.5, 0.5), "black": (0.08, 0.08, 0.08),
 }
+FLOOR_WORDS = {"checker": "checkered", "gradient": "shaded", "noise": "speckled", "image": "textured"}
 SHAPE_NOUNS = {"sphere": "ball", "cube": "box", "cylinder": "cylinder", "capsule": "capsule",
                "mesh": "object", "plane": "board"}
 
 
 def colour_name(rgb: tuple[float, float, float]) -> str:
     return min(PALETTE, key=lambda n: sum((a - b) ** 2 for a, b in zip(PALETTE[n], rgb, strict=True)))
+
+
+def with_floor(caption: str, pattern: str | None) -> str:
+    """``caption`` with a clause for the floor's texture, which the plain render and its
+    controls cannot show: "...; the floor is checkered"."""
+    word = FLOOR_WORDS.get(pattern or "")
+    return f"{caption}; the floor is {word}" if word else caption
 
 
 def noun(body: Body) -> str:

@@ -371,6 +371,25 @@ def _add_textures(spec: Any, stage: Any, file: Path) -> None:
         geom.material = material.name
 
 
+def read_floor_pattern(file: Path) -> str | None:
+    """The real-style texture of the first textured plane (the floor) of the scene ``file``:
+    a ``worldgraph:texture`` pattern, or ``image``; None without one, or when the file is
+    missing or unreadable. The plain style does not show it."""
+    from pxr import Usd, UsdGeom
+
+    try:
+        stage = Usd.Stage.Open(str(file)) if file.exists() else None
+    except Exception:  # pxr raises its own Tf.ErrorException; a clip without a floor is still a clip
+        return None
+    for prim in stage.Traverse() if stage else ():
+        if prim.IsA(UsdGeom.Plane):
+            if kind := prim.GetAttribute(TEXTURE_ATTR).Get():
+                return str(kind)
+            if _texture_file(prim) is not None:
+                return "image"
+    return None
+
+
 def _texture_file(prim: Any) -> Path | None:
     from pxr import Usd, UsdShade
 

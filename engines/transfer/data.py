@@ -14,7 +14,9 @@ import torch
 
 from ..media.files import atomic_output
 from ..media.video import read_video
+from ..sim.captions import with_floor
 from ..sim.dataset import read_manifest
+from ..sim.scene import read_floor_pattern
 from ..text import minilm
 from ..wfm.data import LatentSpace
 from .controls import control_video
@@ -33,8 +35,10 @@ def build_cache(
     frames: int = 17,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    floor_words: bool = False,
 ) -> Path:
-    """Encode the first ``frames`` frames of every clip of ``data``: target and ``modality`` hint."""
+    """Encode the first ``frames`` frames of every clip of ``data``: target and ``modality`` hint;
+    with ``floor_words`` each caption also says the floor's texture, read off the clip's scene."""
     from safetensors.torch import save_file
 
     records = read_manifest(data)
@@ -51,7 +55,7 @@ def build_cache(
             targets.append(space.encode(to_input(real))[0].half())
             hints.append(space.encode(to_input(control_video(modality, clip, 0, frames, rng)))[0].half())
         caption_ids.append(len(captions))
-        captions.append(r.get("caption", ""))
+        captions.append(clip_caption(clip, r, floor_words))
         if progress:
             progress(i + 1, len(records))
     if not targets:
@@ -68,12 +72,19 @@ def build_cache(
     }
     with atomic_output(out) as tmp:
         save_file(tensors, str(tmp), metadata={"data": str(data), "modality": modality, "tokenizer": space.name,
-                                               "latent_fingerprint": space.fingerprint, "frames": str(frames)})
+                                               "latent_fingerprint": space.fingerprint, "frames": str(frames),
+                                               "floor_words": str(floor_words)})
     return out
 
 
-def load_cache(path: Path, space: LatentSpace, modality: str) -> dict[str, Any]:
-    """The cached tensors, or a ValueError if they were made for another tokenizer or modality."""
+def clip_caption(clip: Path, record: dict[str, Any], floor_words: bool) -> str:
+    caption = record.get("caption", "")
+    return with_floor(caption, read_floor_pattern(clip / "scene.usda")) if floor_words else caption
+
+
+def load_cache(path: Path, space: LatentSpace, modality: str, floor_words: bool = False) -> dict[str, Any]:
+    """The cached tensors, or a ValueError if they were made for another tokenizer, modality
+    or kind of caption."""
     from safetensors import safe_open
 
     with safe_open(str(path), "pt") as f:
@@ -82,4 +93,7 @@ def load_cache(path: Path, space: LatentSpace, modality: str) -> dict[str, Any]:
             raise ValueError(f"{path}: made with another tokenizer checkpoint; delete it to re-encode")
         if meta.get("modality") != modality:
             raise ValueError(f"{path}: holds {meta.get('modality')} controls, not {modality}; use another run folder")
+        if meta.get("floor_words", "False") != str(floor_words):
+            raise ValueError(f"{path}: its captions {'do not say' if floor_words else 'say'} the floor's texture, "
+                             f"the recipe's {'do' if floor_words else 'do not'}; use another run folder")
         return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not iterable)

@@ -55,6 +55,8 @@ RECIPES: dict[str, Recipe] = {
     # then the noise levels where the controls decide the layout: at the base's ln σ ~ N(-1.2, 1.2²)
     # the noisy input already shows most of the structure, so the branches' gradient is small there
     "controlnet-joint-high": replace(MOSTLY_ALL, p_mean=0.4, p_std=1.4),
+    # then with captions that also say the floor's texture, which the controls do not show
+    "controlnet-joint-floor": replace(MOSTLY_ALL, p_mean=0.4, p_std=1.4, floor_words=True),
     # one GPU: all four from the base at once, over the noise levels of both CPU stages
     "controlnet-joint-gpu": Recipe("wfm-cv4x8x8", steps=3_000, batch=128, lr=3e-4, warmup=200, decay_steps=3_000,
                                    text_drop=0.3, given_frames=(0.7, 0.15, 0.15), p_mean=0.2, p_std=1.5,
@@ -76,14 +78,15 @@ def subsets(rng: np.random.Generator, batch: int, sizes: tuple[float, ...] = EVE
 
 
 def paired_caches(data: Path, space: wfm.LatentSpace, run_dir: Path, seed: int,
-                  encoding: Callable[[int, int], None] | None) -> dict[str, dict[str, Any]]:
+                  encoding: Callable[[int, int], None] | None,
+                  floor_words: bool = False) -> dict[str, dict[str, Any]]:
     """One cache per modality (built if missing), checked to hold the same clips in one order."""
     caches = {}
     for modality in MODALITIES:
         path = run_dir / f"controls-{modality}.safetensors"
         if not path.exists():
-            build_cache(data, space, modality, path, seed=seed, progress=encoding)
-        caches[modality] = load_cache(path, space, modality)
+            build_cache(data, space, modality, path, seed=seed, progress=encoding, floor_words=floor_words)
+        caches[modality] = load_cache(path, space, modality, floor_words)
     first = caches[MODALITIES[0]]
     for modality, cache in caches.items():
         if not torch.equal(cache["caption_ids"], first["caption_ids"]) or cache["latents"].shape != first[
@@ -109,7 +112,7 @@ def train(
     """Fine-tune (or resume) the branches shipped in ``folder`` together on ``data``."""
     recipe, where = start_run(RECIPES, recipe_name, device, threads, run_dir)
     world = wfm.load(recipe.model)
-    caches = paired_caches(data, world.space, run_dir, recipe.seed, encoding)
+    caches = paired_caches(data, world.space, run_dir, recipe.seed, encoding, recipe.floor_words)
     batches = Batches(caches[MODALITIES[0]], recipe, where)
     hints = {m: c["hints"].to(where) for m, c in caches.items()}
     frozen = copy.deepcopy(world.net).to(where).requires_grad_(False)  # the loaded model is shared

@@ -35,6 +35,7 @@ class Recipe(WFMRecipe):
     """A world-model recipe whose ``model`` is the base checkpoint, plus the branch depth."""
 
     blocks: int = 3
+    floor_words: bool = False  # captions say the floor's texture ("; the floor is checkered")
 
 
 RECIPES: dict[str, Recipe] = {
@@ -77,8 +78,9 @@ def train(
     world = wfm.load(base or recipe.model)
     cache_path = run_dir / "controls.safetensors"
     if not cache_path.exists():
-        build_cache(data, world.space, modality, cache_path, seed=recipe.seed, progress=encoding)
-    cache = load_cache(cache_path, world.space, modality)
+        build_cache(data, world.space, modality, cache_path, seed=recipe.seed, progress=encoding,
+                    floor_words=recipe.floor_words)
+    cache = load_cache(cache_path, world.space, modality, recipe.floor_words)
     batches, hints = Batches(cache, recipe, where), cache["hints"].to(where)
     frozen = copy.deepcopy(world.net).to(where).requires_grad_(False)  # the loaded model is shared
     torch.manual_seed(recipe.seed)

@@ -226,6 +226,18 @@ def test_mesh_bodies_and_procedural_textures(tmp_path):
         load_scene(bad)
 
 
+def test_the_floor_pattern_is_read_for_the_prompt(tmp_path):
+    from worldgraph.engines.sim.captions import with_floor
+    from worldgraph.engines.sim.scene import read_floor_pattern
+
+    speckled = FLOOR.replace('axis = "Z"\n', 'axis = "Z"\n    custom token worldgraph:texture = "noise"\n')
+    assert read_floor_pattern(scene(tmp_path, PHYSICS, speckled, body())) == "noise"
+    assert read_floor_pattern(scene(tmp_path, PHYSICS, FLOOR, body(), name="bare.usda")) is None
+    assert read_floor_pattern(tmp_path / "missing.usda") is None
+    assert with_floor("a red ball falls", "noise") == "a red ball falls; the floor is speckled"
+    assert with_floor("a red ball falls", None) == "a red ball falls"
+
+
 def test_usdshade_file_textures_are_rendered(tmp_path):
     from worldgraph.engines.media.video import write_png
 

@@ -115,6 +115,21 @@ def test_a_branch_trains_resumes_and_exports(clips, tmp_path):
     assert meta["base_sha256"] == json.loads((CHECKPOINTS / "wfm-cv4x8x8.json").read_text())["sha256"]
 
 
+def test_captions_that_say_the_floor_need_a_cache_made_with_them(clips, tmp_path):
+    from worldgraph.engines.sim.dataset import read_manifest
+    from worldgraph.engines.transfer.data import build_cache, clip_caption, load_cache
+    from worldgraph.engines.wfm.api import load
+
+    space = load().space
+    path = build_cache(clips, space, "edge", tmp_path / "controls.safetensors", floor_words=True)
+    assert load_cache(path, space, "edge", floor_words=True)["text"].shape[0] == 3  # the empty prompt, 2 captions
+    with pytest.raises(ValueError, match="its captions say the floor's texture, the recipe's do not"):
+        load_cache(path, space, "edge")
+    record = read_manifest(clips)[0]
+    worded = clip_caption(clips / "clips" / record["id"], record, floor_words=True)
+    assert worded.startswith(record["caption"] + "; the floor is ")
+
+
 @pytest.fixture(scope="module")
 def branches(clips, tmp_path_factory):
     """A one-block edge branch on the shipped world model, a few steps trained."""
