@@ -17,9 +17,11 @@ from the simulator. Metrics, per clip over the 17 frames, then averaged:
 The controlled rows sample unguided (--guidance 0, Transfer's default: every alignment
 metric is better than at 3), Text2World at its own default (--t2w-guidance 3). The
 Sim2Real sample graph's setting is the `vis-led` row: every control, vis at weight 1 and
-the others at 1/3 (after normalization vis holds half, the others a sixth each). A `uniform+plain` row is the
-structure-preserving edit instead: every control, sampling from the plain render noised to
---plain-sigma (1) in --plain-steps (12) steps.
+the others at 1/3 (after normalization vis holds half, the others a sixth each). A
+`uniform+plain` row is the structure-preserving edit instead: every control, sampling from
+the plain render noised to --plain-sigma (1) in --plain-steps (12) steps. --floor-words
+adds the floor's texture to the controlled rows' prompts, as `controlnet-joint-floor`'s
+training captions have it.
 A `real render` row puts the held-out `real` render itself through the alignment metrics:
 the most a generated clip could reach with these estimators and thresholds.
 Then the issue's two checks: each controlled run against Text2World on its own modality's
