@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard", "action",
                                         "camera", "colours"])
     train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder, -decoder-ssim, -decoder-balanced), "
-                                        "cv4x8x8-decoder-ssim6 (-ssim20); "
+                                        "cv4x8x8-decoder-ssim6 (-ssim20), cv4x8x8-v2 (the encoder too); "
                                         "wfm: wfm-cv4x8x8 (-gpu); "
                                         "controlnet: controlnet (-long), "
                                         "with --modality all controlnet-joint (-all, -high, -gpu: fresh branches); "
@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, help="train to this many steps (default: the recipe's)")
     train.add_argument("--minutes", type=float, help="stop after this long (resume later)")
     train.add_argument("--threads", type=int, default=0, help="torch threads (default: all)")
-    train.add_argument("--device", default="cpu", help="wfm, controlnet, ar: cpu or cuda[:N] (default: cpu)")
+    train.add_argument("--device", default="cpu",
+                       help="tokenizer, wfm, controlnet, ar, action, camera: cpu or cuda[:N] (default: cpu)")
     train.add_argument("--no-export", action="store_true",
                        help="do not write the shipped checkpoint when training ends")
 
@@ -437,6 +438,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             train = partial(trainer.train, encoding=encoding, device=args.device)
         elif args.what == "controlnet":
             train = partial(trainer.train, modality=args.modality, encoding=encoding, device=args.device)
+        elif args.what == "tokenizer":
+            train = partial(trainer.train, device=args.device)
         elif args.device != "cpu":
             raise WorldgraphError(f"train {args.what} runs on the CPU only (--device {args.device})")
         else:

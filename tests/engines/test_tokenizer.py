@@ -115,6 +115,27 @@ def test_decoder_recipe_keeps_the_shipped_encoder_and_trains_the_decoder(tiny_da
     assert any(not torch.equal(v, before[k]) for k, v in after.state_dict().items() if k.startswith("decoder."))
 
 
+def test_whole_model_recipe_trains_the_encoder_and_ships_under_its_own_name(tiny_data, tmp_path, monkeypatch):
+    from worldgraph.engines.tokenizer import train as trainer
+
+    folder = tmp_path / "ckpt"
+    shipped = checkpoint.export(random_model("tiny-cv"), "tiny-cv", {}, folder=folder).with_suffix(".json")
+    recipe = trainer.Recipe("tiny-cv", steps=2, video_batch=1, frames=5, init=str(shipped), checkpoint_seconds=0.0,
+                            frozen_encoder=False, export_as="tiny-cv-v2", frame_balance=1.0)
+    monkeypatch.setitem(trainer.RECIPES, "tiny-cv-v2", recipe)
+    run = tmp_path / "run"
+    train("tiny-cv-v2", tiny_data, run)
+    exported = trainer.export_run(run / "last", tiny_data, folder)
+    assert exported == folder / "tiny-cv-v2.safetensors" and shipped.exists()  # the start stays as it was
+    after, before = checkpoint.load(str(exported.with_suffix(".json"))), checkpoint.load(str(shipped))
+    assert after.cfg.name == "tiny-cv-v2"
+    assert any(not torch.equal(v, before.state_dict()[k]) for k, v in after.state_dict().items()
+               if k.startswith("encoder."))  # the encoder trained, so the latent statistics were measured anew
+    assert not torch.equal(after.latent_std, before.latent_std)
+    meta = json.loads(exported.with_suffix(".json").read_text())
+    assert meta["init"]["sha256"] == json.loads(shipped.read_text())["sha256"] and meta["device"] == "cpu"
+
+
 def test_structure_term_counts_what_l1_misses():
     from worldgraph.engines.tokenizer.train import reconstruction_loss
 

@@ -97,8 +97,11 @@ def test_train_wfm_unknown_recipe_is_a_usage_error(capsys, tmp_path):
 
 
 def test_train_device_errors_are_usage_errors(capsys, tmp_path):
-    code = main(["train", "tokenizer", "--recipe", "cv4x8x8", "--data", str(tmp_path), "--device", "cuda"])
-    assert code == 2 and "train tokenizer runs on the CPU only (--device cuda)" in capsys.readouterr().err
+    code = main(["train", "estimator", "--recipe", "estimate-depth", "--data", str(tmp_path), "--device", "cuda"])
+    assert code == 2 and "train estimator runs on the CPU only (--device cuda)" in capsys.readouterr().err
+    code = main(["train", "tokenizer", "--recipe", "tiny-cv", "--data", str(tmp_path), "--run", str(tmp_path / "tok"),
+                 "--device", "tpu"])
+    assert code == 2 and "unknown device 'tpu'; use cpu or cuda[:N]" in capsys.readouterr().err
     code = main(["train", "wfm", "--recipe", "tiny-wfm", "--data", str(tmp_path), "--run", str(tmp_path / "run"),
                  "--device", "tpu"])
     assert code == 2 and "unknown device 'tpu'; use cpu or cuda[:N]" in capsys.readouterr().err
