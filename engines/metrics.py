@@ -17,7 +17,7 @@ def ssim(x: torch.Tensor, y: torch.Tensor, peak: float = 1.0) -> torch.Tensor:
     the constants of Wang et al. 2004."""
     c1, c2 = (0.01 * peak) ** 2, (0.03 * peak) ** 2
     g = torch.exp(-((torch.arange(11) - 5.0) ** 2) / (2 * 1.5**2))
-    g = (g / g.sum()).to(x.dtype)
+    g = (g / g.sum()).to(x.device)  # float32, as x and y are below
     window = (g[:, None] * g[None, :]).expand(x.shape[1], 1, 11, 11).contiguous()
 
     def blur(t: torch.Tensor) -> torch.Tensor:

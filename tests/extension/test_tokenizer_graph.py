@@ -15,7 +15,7 @@ GRAPH = SAMPLES / "graphs" / "tokenizer_roundtrip.usda"
 
 
 def test_both_checkpoints_ship_with_their_checksums():
-    assert {"cv4x8x8", "dv4x8x8"} <= set(available())
+    assert {"cv4x8x8", "dv4x8x8", "cv4x8x8-v2"} <= set(available())
 
 
 def test_round_trip_graph_reconstructs_an_unseen_clip(capsys, tmp_path):
