@@ -32,11 +32,10 @@ def group_mean(frames: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def kept(model: torch.nn.Module, videos: list[torch.Tensor], truth: list[torch.Tensor]) -> float:
+def kept(reconstructions: list[torch.Tensor], truth: list[torch.Tensor]) -> float:
     """The share of the truth's change inside groups that the reconstructions keep."""
     error, total = 0.0, 0.0
-    for v, t in zip(videos, truth, strict=True):
-        y = (model(v[None]).clamp(-1, 1)[0].transpose(0, 1) + 1) / 2
+    for y, t in zip(reconstructions, truth, strict=True):
         d_true, d_rec = t - group_mean(t), y - group_mean(y)
         error += (d_rec - d_true).pow(2).sum().item()
         total += d_true.pow(2).sum().item()
@@ -77,10 +76,10 @@ def main() -> None:
     with torch.no_grad():
         for name in available():
             model = load(name)
-            curve = torch.stack([psnr(t, (model(v[None]).clamp(-1, 1)[0].transpose(0, 1) + 1) / 2)
-                                 for v, t in zip(videos, truth, strict=True)]).mean(0)
+            rebuilt = [(model(v[None]).clamp(-1, 1)[0].transpose(0, 1) + 1) / 2 for v in videos]
+            curve = torch.stack([psnr(t, y) for y, t in zip(rebuilt, truth, strict=True)]).mean(0)
             print(row(name, curve))
-            print(f"{'':<14}change inside groups kept: {kept(model, videos, truth):.1%}; "
+            print(f"{'':<14}change inside groups kept: {kept(rebuilt, truth):.1%}; "
                   f"first frame - rest {curve[0] - curve[1:].mean():.2f} dB")
 
 

@@ -204,10 +204,10 @@ def train(
     rng = np.random.default_rng([recipe.seed, meta["step"]])
     deadline = time.time() + minutes * 60 if minutes else math.inf
     run = RunProgress(checkpoint, model, opt, meta, total, recipe.checkpoint_seconds, report)
+    fine_tune = bool(recipe.init)
     try:
         while run.step < total and time.time() < deadline:
             step = run.step
-            fine_tune = bool(recipe.init)
             decoder_stage = (fine_tune and recipe.frozen_encoder) or 0 < recipe.decoder_from <= step
             model.encoder.requires_grad_(not decoder_stage)
             every = recipe.video_every if step < recipe.late_step else recipe.video_every_late
