@@ -184,19 +184,19 @@ def train(
     total = steps or recipe.steps
     torch.manual_seed(recipe.seed)
     model = Tokenizer(PRESETS[recipe.model])
-    if recipe.init:
+    checkpoint = run_dir / "last"
+    resuming = checkpoint.with_suffix(".safetensors").exists()
+    meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
+                            "settings": asdict(recipe), "losses": []}
+    if recipe.init and not resuming:
         from . import checkpoint as shipped
 
         model.load_state_dict(shipped.load(recipe.init).state_dict())
+        meta["init"] = recipe.init
     model.to(where)  # before the optimizer, and before a saved run is loaded onto it
     opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, betas=(0.9, 0.99), weight_decay=0.01)
-    checkpoint = run_dir / "last"
-    meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
-                            "settings": asdict(recipe), "losses": []}
-    if checkpoint.with_suffix(".safetensors").exists():
+    if resuming:
         meta = load_state(checkpoint, model, opt)
-    elif recipe.init:
-        meta["init"] = recipe.init
     meta["device"] = where.type
     bank = ClipBank(data)
     if bank.frames < recipe.frames:
