@@ -56,6 +56,8 @@ class WFMConfig:
 
 PRESETS: dict[str, WFMConfig] = {
     "wfm-cv4x8x8": WFMConfig(),
+    # the same network on the latents of cv4x8x8-v2 (which keep more of the motion)
+    "wfm-cv4x8x8-v2": WFMConfig(name="wfm-cv4x8x8-v2", tokenizer="cv4x8x8-v2"),
     "tiny-wfm": WFMConfig(name="tiny-wfm", width=32, depth=1, heads=2, lora_rank=8),
 }
 

@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "camera", "colours"])
     train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder, -decoder-ssim, -decoder-balanced), "
                                         "cv4x8x8-decoder-ssim6 (-ssim20), cv4x8x8-v2 (the encoder too); "
-                                        "wfm: wfm-cv4x8x8 (-gpu); "
+                                        "wfm: wfm-cv4x8x8 (-gpu), wfm-cv4x8x8-v2 (from it, on cv4x8x8-v2 latents); "
                                         "controlnet: controlnet (-long), "
                                         "with --modality all controlnet-joint (-all, -high, -gpu: fresh branches); "
                                         "ar: ar-dv4x8x8 (-gpu); "

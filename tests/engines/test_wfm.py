@@ -171,6 +171,27 @@ def test_bad_condition_clips_are_named(tiny_model):
         tiny_model.generate(["a ball"], api.Sampling(steps=1), given=given, frames=17)
 
 
+def test_a_fine_tune_starts_from_the_shipped_model_and_records_it(tiny_model, clips, tmp_path, monkeypatch):
+    from worldgraph.engines import weights
+    from worldgraph.engines.training import load_state
+    from worldgraph.engines.wfm import train as trainer
+
+    cfg = PRESETS["tiny-wfm"]
+    start = weights.save(tiny_model.net, tmp_path / "start.safetensors",
+                         {"config": cfg.to_json(), "latent_fingerprint": tiny_model.space.fingerprint})
+    start = start.with_suffix(".json")
+    monkeypatch.setitem(trainer.RECIPES, "tiny-wfm-ft", trainer.Recipe(
+        "tiny-wfm", steps=1, batch=4, lr=0.0, warmup=1, checkpoint_seconds=0.0, init=str(start)))
+    train("tiny-wfm-ft", clips, tmp_path / "run")
+    run = trainer.Run(DiT(cfg))
+    load_state(tmp_path / "run" / "last", run, torch.optim.AdamW(run.parameters()))
+    before = tiny_model.net.state_dict()
+    for key, value in run.ema.state_dict().items():  # lr 0: still the start, not a fresh network
+        assert torch.equal(value, before[key].float()), key
+    exported = export_run(tmp_path / "run" / "last", tmp_path / "out")
+    assert json.loads(exported.with_suffix(".json").read_text())["init"] == str(start)
+
+
 def test_checkpoint_of_another_tokenizer_is_refused(tmp_path):
     from worldgraph.engines import weights
 
