@@ -55,7 +55,7 @@ RECIPES: dict[str, Recipe] = {
                               decay_steps=8_300, ema=0.9995),
     # the GPU model carried over to cv4x8x8-v2's latents (23.6 % relative difference from
     # cv4x8x8's on held-out clips) on 2 CPU cores
-    "wfm-cv4x8x8-v2": Recipe("wfm-cv4x8x8-v2", steps=5_000, lr=1e-4, warmup=100, decay_steps=5_000,
+    "wfm-cv4x8x8-v2": Recipe("wfm-cv4x8x8-v2", steps=3_000, lr=1e-4, warmup=100, decay_steps=3_000,
                              init="wfm-cv4x8x8"),
     "tiny-wfm": Recipe("tiny-wfm", steps=4, batch=4, warmup=1, checkpoint_seconds=0.0),
 }

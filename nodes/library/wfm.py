@@ -50,11 +50,20 @@ def sampling_inputs(guidance: float) -> list[Input]:
     ]
 
 
-def world_model(backend: str) -> Any:
+# The base world models; ControlNets and post-trained models build on the first one.
+MODELS = ("wfm-cv4x8x8", "wfm-cv4x8x8-v2")  # v2: on cv4x8x8-v2's latents, which keep more motion
+
+
+def model_input() -> Input:
+    return Input("model", ENUM, MODELS[0], "the world model (and so the tokenizer its latents decode with)",
+                 choices=MODELS)
+
+
+def world_model(backend: str, name: str = MODELS[0]) -> Any:
     from worldgraph.engines.wfm.api import load
 
     try:
-        return load().on(backend)
+        return load(name).on(backend)
     except engine_errors() as e:
         raise NodeError(str(e)) from None
 
@@ -78,11 +87,12 @@ def prompt_tokens(prompt: Prompt) -> Any:
     return tokens, torch.ones(tokens.shape[:2], dtype=torch.bool)
 
 
-def _generate(ctx: Context, prompt: Prompt, given_video: Video | None, frames: int, steps: int, guidance: float,
-              negative: str, seed: int, sigma_max: float, sampler: str, backend: str) -> dict[str, Latent]:
+def _generate(ctx: Context, prompt: Prompt, given_video: Video | None, name: str, frames: int, steps: int,
+              guidance: float, negative: str, seed: int, sigma_max: float, sampler: str,
+              backend: str) -> dict[str, Latent]:
     from worldgraph.engines.wfm.api import WFMInputError
 
-    model = world_model(backend)
+    model = world_model(backend, name)
     settings = sampling(ctx, steps, guidance, negative, seed, sigma_max, sampler)
     text = prompt_tokens(prompt)
     try:
@@ -114,16 +124,16 @@ def TextEncode(ctx: Context, text: str, backend: str) -> dict[str, Prompt]:
 
 @node(
     "worldgraph.wfm.Text2World",
-    inputs=[Input("prompt", PROMPT, doc="from TextEncode or PromptGuard"), *sampling_inputs(3.0)],
+    inputs=[Input("prompt", PROMPT, doc="from TextEncode or PromptGuard"), model_input(), *sampling_inputs(3.0)],
     outputs=[Output("latent", LATENT, "the generated clip's latents (decode with worldgraph.tokenizer.Decode)")],
     seeded=True,
 )
 def Text2World(
-    ctx: Context, prompt: Prompt, frames: int, steps: int, guidance: float, negative: str, seed: int,
+    ctx: Context, prompt: Prompt, model: str, frames: int, steps: int, guidance: float, negative: str, seed: int,
     sigma_max: float, sampler: str, backend: str,
 ) -> dict[str, Latent]:
     """Generate a clip from text alone with the diffusion world model."""
-    return _generate(ctx, prompt, None, frames, steps, guidance, negative, seed, sigma_max, sampler, backend)
+    return _generate(ctx, prompt, None, model, frames, steps, guidance, negative, seed, sigma_max, sampler, backend)
 
 
 @node(
@@ -131,17 +141,19 @@ def Text2World(
     inputs=[
         Input("video", VIDEO, doc="what happened so far: 1 frame, or 5 (1 + 4k) frames"),
         Input("prompt", PROMPT, doc="from TextEncode or PromptGuard"),
+        model_input(),
         *sampling_inputs(0.0),
     ],
     outputs=[Output("latent", LATENT, "latents of the whole clip, the given frames first")],
     seeded=True,
 )
 def Video2World(
-    ctx: Context, video: Video, prompt: Prompt, frames: int, steps: int, guidance: float, negative: str,
-    seed: int, sigma_max: float, sampler: str, backend: str,
+    ctx: Context, video: Video, prompt: Prompt, model: str, frames: int, steps: int, guidance: float,
+    negative: str, seed: int, sigma_max: float, sampler: str, backend: str,
 ) -> dict[str, Latent]:
     """Continue a clip: the world model generates what happens after the given frames."""
-    return _generate(ctx, prompt, video, frames, steps, guidance, negative, seed, sigma_max, sampler, backend)
+    return _generate(ctx, prompt, video, model, frames, steps, guidance, negative, seed, sigma_max, sampler,
+                     backend)
 
 
 @node(

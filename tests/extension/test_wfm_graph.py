@@ -30,19 +30,21 @@ def test_video2world_graph_writes_a_sheet_of_truth_over_prediction(capsys, tmp_p
     assert (tmp_path / "video2world.mp4").stat().st_size > 0
 
 
-def test_video2world_keeps_the_given_frames(tmp_path):
+@pytest.mark.parametrize("model, tokenizer", [("wfm-cv4x8x8", "cv4x8x8"), ("wfm-cv4x8x8-v2", "cv4x8x8-v2")])
+def test_video2world_keeps_the_given_frames(tmp_path, model, tokenizer):
     from worldgraph.nodes import Executor, Graph
 
     g = Graph("/G", base_dir=SAMPLES / "videos")
     g.add_node("load", "worldgraph.io.LoadVideo", values={"path": "bouncing_shapes.mp4", "max_frames": 5})
     g.add_node("text", "worldgraph.wfm.TextEncode", values={"text": "a red ball falls; the camera is still"})
-    g.add_node("v2w", "worldgraph.wfm.Video2World", values={"steps": 2, "frames": 9})
+    g.add_node("v2w", "worldgraph.wfm.Video2World", values={"steps": 2, "frames": 9, "model": model})
     g.add_node("decode", "worldgraph.tokenizer.Decode")
     g.connect("load", "video", "v2w", "video")
     g.connect("text", "prompt", "v2w", "prompt")
     g.connect("v2w", "latent", "decode", "latent")
     result = Executor().run(g, tmp_path)
     assert result.status == "ok", result.failures
+    assert result.outputs["/G/v2w"]["latent"].tokenizer == tokenizer  # so Decode picks that tokenizer
     video = result.outputs["/G/decode"]["video"].frames
     given = result.outputs["/G/load"]["video"].frames
     assert video.shape[0] == 9 and video.shape[1:] == given.shape[1:]
