@@ -139,7 +139,7 @@ def train(
     trained = [p for p in run.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(trained, lr=recipe.lr, betas=(0.9, 0.99), weight_decay=0.01)
     meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
-                            "settings": asdict(recipe), "losses": [], "init": recipe.init}
+                            "settings": asdict(recipe), "losses": []}
     if resuming:
         meta = load_state(checkpoint, run, opt)
     meta["device"] = where.type
