@@ -10,7 +10,8 @@ from ..schema import Input, Output, node
 from ..types import BOOL, ENUM, LATENT, VIDEO, Latent, Video
 from .backend import backend_input, engine_errors, part_engine
 
-MODELS = ("cv4x8x8", "dv4x8x8", "cv4x8x8-v2")  # v2: sharper motion, latents the world models do not use yet
+# the -v2 ones: sharper motion, latents and tokens the world models do not use yet
+MODELS = ("cv4x8x8", "dv4x8x8", "cv4x8x8-v2", "dv4x8x8-v2")
 
 
 def _tokenizer(name: str) -> Any:
@@ -26,7 +27,7 @@ def _tokenizer(name: str) -> Any:
     "worldgraph.tokenizer.Encode",
     inputs=[
         Input("video", VIDEO, doc="1 + 4k frames, sides multiples of 8"),
-        Input("model", ENUM, "cv4x8x8", "continuous (cv) or discrete (dv) tokenizer; cv4x8x8-v2 keeps more motion",
+        Input("model", ENUM, "cv4x8x8", "continuous (cv) or discrete (dv) tokenizer; the -v2 ones keep more motion",
               choices=MODELS),
         Input("pad", BOOL, False, "repeat the last frame up to the next 1 + 4k count instead of failing"),
         backend_input(),

@@ -15,7 +15,7 @@ GRAPH = SAMPLES / "graphs" / "tokenizer_roundtrip.usda"
 
 
 def test_both_checkpoints_ship_with_their_checksums():
-    assert {"cv4x8x8", "dv4x8x8", "cv4x8x8-v2"} <= set(available())
+    assert {"cv4x8x8", "dv4x8x8", "cv4x8x8-v2", "dv4x8x8-v2"} <= set(available())
 
 
 def test_round_trip_graph_reconstructs_an_unseen_clip(capsys, tmp_path):
@@ -29,7 +29,7 @@ def test_round_trip_graph_reconstructs_an_unseen_clip(capsys, tmp_path):
     assert finished["/TokenizerRoundTrip/encode_dv"]["outputs"]["latent"].startswith("Latent (4, 5, 8, 8)")
 
 
-@pytest.mark.parametrize("model, floor", [("cv4x8x8", 22.0), ("dv4x8x8", 20.0)])
+@pytest.mark.parametrize("model, floor", [("cv4x8x8", 22.0), ("dv4x8x8", 20.0), ("dv4x8x8-v2", 20.0)])
 def test_shipped_quality_on_a_held_out_clip(tmp_path, model, floor):
     """A regression floor a little under the reported figures, on a scene never trained on."""
     from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, write_dataset
