@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard", "action",
                                         "camera", "colours"])
     train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder, -decoder-ssim, -decoder-balanced), "
-                                        "cv4x8x8-decoder-ssim6 (-ssim20), cv4x8x8-v2 or dv4x8x8-v2 (the encoder too); "
+                                        "cv4x8x8-decoder-ssim6 (-ssim20), "
+                                        "cv4x8x8-v2, dv4x8x8-v2 (-balanced): the encoder too; "
                                         "wfm: wfm-cv4x8x8 (-gpu), wfm-cv4x8x8-v2 (from it, on cv4x8x8-v2 latents); "
                                         "controlnet: controlnet (-long), "
                                         "with --modality all controlnet-joint (-all, -high, -gpu: fresh branches); "
