@@ -9,8 +9,10 @@ owner or mode of ours, so the same clips give the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..media.files import atomic_output
+from ..sim.integrity import inside, plain_file
 
 
 @dataclass(frozen=True)
@@ -63,3 +66,96 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size, info.mode, info.mtime = len(data), 0o644, 0
     tar.addfile(info, io.BytesIO(data))
+
+
+def check_shards(root: Path, report: Path, records: list[dict[str, Any]]) -> list[str]:
+    """Problems with the shards ``report`` (the curation's report.json) lists: each a plain
+    path under ``shards/`` that exists and stays inside ``root``, a tar whose members are
+    plain ``<key>.mp4 / .json / .txt`` files of the clips it lists, the video and caption
+    the same as the manifest's; every manifest clip in exactly one shard."""
+    try:
+        saved = json.loads(report.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [f"{report}: missing: the curation did not finish; run it again"]
+    except (OSError, ValueError) as e:
+        return [f"{report}: unreadable ({e})"]
+    listed = saved.get("shards") if isinstance(saved, dict) else None
+    if not isinstance(listed, list):
+        return [f"{report}: not a curation report (no list of shards)"]
+    clips = {r["id"]: r for r in records}
+    problems: list[str] = []
+    placed: dict[str, Path] = {}  # clip id -> its shard
+    known: set[str] = set()  # the listed shards, links resolved
+    for n, entry in enumerate(listed):
+        where = f"{report}: shards[{n}]"
+        if not (isinstance(entry, dict) and isinstance(entry.get("path"), str) and isinstance(entry.get("clips"), list)
+                and all(isinstance(k, str) for k in entry["clips"])):
+            problems.append(f"{where}: not a shard entry (path and clips)")
+            continue
+        path = root / entry["path"]
+        if not (plain_file(entry["path"], nested=True) and entry["path"].startswith("shards/") and inside(path, root)):
+            problems.append(f"{where}: path {entry['path']!r}: foreign path (a shard is a file under shards/)")
+            continue
+        known.add(os.path.realpath(path))
+        for key in entry["clips"]:
+            if key not in clips:
+                problems.append(f"{path}: clip {key}: no well-formed line in the manifest")
+            elif key in placed:
+                problems.append(f"{path}: clip {key}: also in {placed[key]}")
+            placed.setdefault(key, path)
+        problems += _check_tar(path, entry["clips"], clips)
+    problems += [f"{root / 'clips' / key}: in no shard of {report.name}" for key in clips if key not in placed]
+    problems += [f"{p}: a shard {report.name} does not list" for p in sorted((root / "shards").glob("*/*.tar"))
+                 if os.path.realpath(p) not in known]
+    return problems
+
+
+def _check_tar(path: Path, keys: list[str], clips: dict[str, dict[str, Any]]) -> list[str]:
+    if not path.exists():
+        return [f"{path}: missing (report.json)"]
+    problems: list[str] = []
+    seen: set[str] = set()
+    try:
+        with tarfile.open(path, "r:") as tar:
+            for member in tar:
+                problems += _check_member(path, tar, member, keys, clips, seen)
+                seen.add(member.name)
+    except (OSError, tarfile.TarError) as e:
+        return [f"{path}: not a readable tar file ({e})"]
+    for key in keys:
+        problems += [f"{path}: clip {key}: no member {key}.{kind}" for kind in ("mp4", "json", "txt")
+                     if f"{key}.{kind}" not in seen]
+    return problems
+
+
+def _check_member(path: Path, tar: tarfile.TarFile, member: tarfile.TarInfo, keys: list[str],
+                  clips: dict[str, dict[str, Any]], seen: set[str]) -> list[str]:
+    name = member.name
+    key, _, kind = name.partition(".")
+    where = f"{path}: member {name!r}"
+    if "/" in name or "\\" in name or not key or key.startswith("."):
+        return [f"{where}: foreign path (a member is <key>.mp4, .json or .txt)"]
+    if name in seen:
+        return [f"{where}: twice"]
+    if not member.isreg():
+        return [f"{where}: not a plain file"]
+    if key not in keys or kind not in ("mp4", "json", "txt"):
+        return [f"{where}: not a file of the shard's clips"]
+    record, data = clips.get(key), tar.extractfile(member)
+    if record is None or data is None:
+        return []
+    if kind == "mp4":
+        digest = hashlib.sha256()
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+        if digest.hexdigest() != record["files"].get("rgb.mp4", {}).get("sha256"):
+            return [f"{where}: differs from clips/{key}/rgb.mp4 in the manifest"]
+    elif kind == "txt":
+        if data.read().decode("utf-8", "replace") != record.get("caption"):
+            return [f"{where}: differs from the manifest's caption"]
+    else:
+        try:
+            json.loads(data.read())
+        except ValueError:
+            return [f"{where}: not JSON"]
+    return []

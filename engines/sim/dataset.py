@@ -33,6 +33,7 @@ import numpy as np
 from ..media.files import atomic_output, sha256
 from ..media.video import write_video
 from .export import export_usd
+from .integrity import check, read_records
 from .pipeline import Clip, ClipSettings, make_clip
 from .randomize import RandomizeConfig, random_scene
 from .scene import SceneError
@@ -143,30 +144,16 @@ def clip_id(index: int) -> str:
 
 
 def read_manifest(root: Path) -> list[dict[str, Any]]:
-    """The finished clips; a torn last line (a run killed mid-write) is ignored."""
-    path = root / MANIFEST
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return [r for r in records if (root / "clips" / r["id"]).is_dir()]
+    """The finished clips, for readers: a torn last line (a run killed mid-write), a
+    malformed line, an id that is not a plain name and a clip whose folder is missing are
+    skipped. ``verify`` reports each of them instead."""
+    return read_records(root)
 
 
 def verify(root: Path) -> list[str]:
-    """Problems with a dataset: missing files or checksums that do not match."""
-    problems = []
-    for record in read_manifest(root):
-        for name, info in record["files"].items():
-            path = root / "clips" / record["id"] / name
-            if not path.exists():
-                problems.append(f"{path}: missing")
-            elif sha256(path) != info["sha256"]:
-                problems.append(f"{path}: checksum differs from the manifest")
-    return problems
+    """Every problem with a dataset, a batch output or a curated folder (``integrity``):
+    malformed manifest lines, foreign paths, missing clips or files, checksums that differ."""
+    return check(root).problems
 
 
 def _prepare(root: Path) -> Path:

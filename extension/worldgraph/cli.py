@@ -25,7 +25,7 @@ EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
 
 EPILOG = """exit codes:
   0    success (a branch blocked by a guardrail is a result, not a failure)
-  1    a node failed at run time (verify: a file is missing or differs)
+  1    a node failed at run time (verify: a clip, file or manifest line is missing, differs or is malformed)
   2    invalid graph, unreadable file or bad usage
   130  cancelled (Ctrl-C)
 """
@@ -69,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("graphs", type=Path, nargs="+", metavar="GRAPH")
     validate.add_argument("--json", action="store_true", help="a JSON report on stdout")
 
-    check = commands.add_parser("verify", help="check a dataset folder against its manifest")
-    check.add_argument("dataset", type=Path, help="a folder written by worldgraph.dataset.WriteDataset")
+    check = commands.add_parser("verify", help="check a dataset, batch output or curated folder against its manifest")
+    check.add_argument("dataset", type=Path, help="a folder with a manifest.jsonl: a dataset (WriteDataset), "
+                                                  "a `worldgraph batch` output or a `worldgraph curate` output")
     check.add_argument("--json", action="store_true", help="a JSON report on stdout")
 
     train = commands.add_parser("train", help="train a model (resumes where it stopped)")
@@ -701,18 +702,22 @@ def eval_ar(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from worldgraph.engines.sim.dataset import MANIFEST, read_manifest, verify
+    """A dataset, a batch output or a curated folder against its manifest (and shards):
+    every problem on stderr (or in ``--json``), 1 when there is any."""
+    from worldgraph.engines.sim.integrity import MANIFEST, check
     from worldgraph.nodes import WorldgraphError
 
     if not (args.dataset / MANIFEST).is_file():
         raise WorldgraphError(f"{args.dataset}: no {MANIFEST}: not a worldgraph dataset")
-    clips, problems = len(read_manifest(args.dataset)), verify(args.dataset)
+    found = check(args.dataset)
+    clips, problems = len(found.records), found.problems
     if args.json:
-        print(json.dumps({"dataset": str(args.dataset), "clips": clips, "problems": problems}))
+        print(json.dumps({"dataset": str(args.dataset), "layout": found.layout, "clips": clips,
+                          "problems": problems}))
     else:
         for problem in problems:
             print(problem, file=sys.stderr)
-        print(f"{'ok' if not problems else 'damaged'}: {args.dataset}: {clips} clips"
+        print(f"{'ok' if not problems else 'damaged'}: {args.dataset} ({found.layout}): {clips} clips"
               + (f", {len(problems)} problem(s)" if problems else ", every file matches the manifest"))
     return EXIT_OK if not problems else EXIT_FAILED
 

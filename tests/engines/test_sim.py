@@ -159,7 +159,7 @@ def test_dataset_is_complete_checksummed_and_reproducible(tmp_path):
     again = write_dataset(jobs, tmp_path / "one", workers=1)  # nothing left to do
     assert again.made == [] and again.kept == ["000000", "000001", "000002"]
     (clip / "depth.npy").write_bytes(b"tampered")
-    assert verify(tmp_path / "one") == [f"{clip / 'depth.npy'}: checksum differs from the manifest"]
+    assert verify(tmp_path / "one") == [f"{clip / 'depth.npy'}: checksum differs from the manifest (line 2)"]
 
 
 def test_dataset_in_a_read_only_place_fails_clearly():

@@ -36,7 +36,8 @@ def test_sample_graph_makes_a_checked_dataset(capsys, tmp_path):
     (root / "clips" / "000002" / "prompt.txt").write_text("edited")
     assert main(["verify", str(root), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert report["clips"] == 4 and report["problems"] == [f"{root}/clips/000002/prompt.txt: checksum differs from the manifest"]
+    assert report["clips"] == 4 and report["problems"] == [
+        f"{root}/clips/000002/prompt.txt: checksum differs from the manifest (line 3)"]
     assert main(["verify", str(tmp_path)]) == 2
 
 
