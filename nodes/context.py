@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -60,15 +61,23 @@ class Context:
         self._emit(NodeProgress(self.path, value, maximum))
 
     def output_path(self, relative: str) -> Path:
-        """Where to write ``relative`` inside the output folder; refuses to escape it."""
-        root = self.out_dir.resolve()
-        target = (root / relative).resolve()
-        if not relative or Path(relative).is_absolute() or not target.is_relative_to(root):
-            raise NodeError(f"output path {relative!r} must be a relative path inside {root}")
-        if target == root:
+        """Where to write ``relative`` inside the output folder, its folder made; refuses to
+        escape it, by ``..`` or through a link at any depth (``engines.confine``)."""
+        from worldgraph.engines.confine import OutputRoot, OutputRootError
+
+        box = OutputRoot(self.out_dir)
+        if not relative or Path(relative).is_absolute() or os.path.normpath(relative).split(os.sep)[0] == "..":
+            raise NodeError(f"output path {relative!r} must be a relative path inside {box.root}")
+        try:
+            target = box.path(relative)
+        except OutputRootError as e:
+            raise NodeError(f"output path {relative!r}: {e}") from None
+        if target == box.root:
             raise NodeError(f"output path {relative!r} names the output folder itself")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            box.folder(target.parent)
+        except OutputRootError as e:
+            raise NodeError(f"output path {relative!r}: {e}") from None
         except OSError as e:
             raise NodeError(f"cannot create the folder {target.parent}: {e.strerror or e}") from None
         return target

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..confine import OutputRoot, OutputRootError
 from ..media.files import atomic_output, sha256
 from ..media.video import write_video
 from . import captions, filters, shards, shots
@@ -36,7 +37,7 @@ from . import dedup as semantic
 from .source import Skip, fit, open_source
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".gif")
-REPORT = "report.json"
+REPORT, MANIFEST, CLIPS, SHARDS = "report.json", "manifest.jsonl", "clips", "shards"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 Log = Callable[[str], None]
 
@@ -224,7 +225,9 @@ def curate(
     progress: Progress | None = None,
     log: Log | None = None,
 ) -> CurateReport:
-    """Curate ``inputs`` (files or folders) into ``out``; bad inputs are skipped and logged."""
+    """Curate ``inputs`` (files or folders) into ``out``; bad inputs are skipped and logged.
+    Nothing is written or removed outside ``out`` (``engines.confine``), and one run at a
+    time writes there: a second fails at once instead of removing the first one's clips."""
     cfg = config or CurateConfig()
     began = time.perf_counter()
     out = out.resolve()
@@ -232,7 +235,23 @@ def curate(
     for f in files:
         if f.is_relative_to(out):
             raise CurateError(f"{f}: an input inside the output folder {out} would be replaced by the run")
-    _prepare(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CurateError(f"cannot create the output folder {out}: {e.strerror or e}") from None
+    box = OutputRoot(out)
+    try:
+        with box.exclusive():
+            return _curate(files, box, cfg, began, progress, log)
+    except OutputRootError as e:
+        raise CurateError(str(e)) from None
+
+
+def _curate(
+    files: list[Path], box: OutputRoot, cfg: CurateConfig, began: float, progress: Progress | None, log: Log | None
+) -> CurateReport:
+    out = box.root
+    _prepare(box)
     report = CurateReport(out)
     say = log or (lambda _m: None)
     tick = progress or (lambda _s, _d, _t: None)
@@ -252,15 +271,15 @@ def curate(
             _deduplicate(candidates, cfg, report, tick)
         copies = {d["key"] for d in report.dropped if d["filter"] == "dedup"}
         kept = [c for c in candidates if c.key not in copies]
-        _write_clips(kept, out, cfg, report, tick)
+        _write_clips(kept, box, cfg, report, tick)
         _write_manifest(out, report.clips)
         tick("shards", 0, 1)
-        report.shards = shards.write_shards(_shard_items(out, report.clips), out / "shards", cfg.per_shard)
+        report.shards = shards.write_shards(_shard_items(out, report.clips), box.folder(SHARDS), cfg.per_shard)
         tick("shards", 1, 1)
     except OSError as e:
         raise CurateError(f"cannot write the curated clips in {out}: {e.strerror or e}") from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        box.remove(staging, ignore_errors=True)
     report.elapsed_s = time.perf_counter() - began
     _write_json(out / REPORT, {"curate": 1, "config": asdict(cfg), "summary": report.summary(),
                                "inputs": report.inputs, "skipped": report.skipped, "dropped": report.dropped,
@@ -268,20 +287,21 @@ def curate(
     return report
 
 
-def _prepare(out: Path) -> None:
-    """Make ``out``; clear what an earlier curation wrote there (and only that)."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise CurateError(f"cannot create the output folder {out}: {e.strerror or e}") from None
-    if (out / "manifest.jsonl").exists() and not _curated(out):
+def _prepare(box: OutputRoot) -> None:
+    """Clear what an earlier curation wrote in the output folder (and only that); a fixed
+    name there that is a link out of the folder is refused, never followed."""
+    out = box.root
+    for name in (CLIPS, SHARDS, MANIFEST, REPORT):
+        box.path(name)
+    if (out / MANIFEST).exists() and not _curated(out):
         raise CurateError(f"{out} holds a dataset that `worldgraph curate` did not write; choose another --out")
-    for name in ("clips", "shards"):
-        shutil.rmtree(out / name, ignore_errors=True)
-    for name in ("manifest.jsonl", REPORT):
-        (out / name).unlink(missing_ok=True)
-    for stale in out.glob(".staging.*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        for name in (CLIPS, SHARDS, MANIFEST, REPORT):
+            box.remove(name)
+        for stale in out.glob(".staging.*"):
+            box.remove(stale)
+    except OSError as e:
+        raise CurateError(f"cannot clear the earlier curation in {out}: {e.strerror or e}") from None
     if not os.access(out, os.W_OK):
         raise CurateError(f"cannot write in the output folder {out}")
 
@@ -365,9 +385,10 @@ def _deduplicate(candidates: list[_Candidate], cfg: CurateConfig, report: Curate
     tick("dedup", len(thumbs), len(thumbs))
 
 
-def _write_clips(kept: list[_Candidate], out: Path, cfg: CurateConfig, report: CurateReport, tick: Progress) -> None:
-    clips = out / "clips"
-    clips.mkdir(exist_ok=True)
+def _write_clips(
+    kept: list[_Candidate], box: OutputRoot, cfg: CurateConfig, report: CurateReport, tick: Progress
+) -> None:
+    clips = box.folder(CLIPS)
     for n, c in enumerate(kept):
         tick("write", n, len(kept))
         cid = f"{n:06d}"
@@ -384,7 +405,7 @@ def _write_clips(kept: list[_Candidate], out: Path, cfg: CurateConfig, report: C
             os.chmod(work, 0o755)
             os.replace(work, clips / cid)
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            box.remove(work, ignore_errors=True)
         report.clips.append({k: meta[k] for k in ("id", "caption", "caption_source", "needs_caption", "frames",
                                                   "fps", "width", "height", "source", "source_frames")}
                             | {"files": files})

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..confine import remove_tree
+
 
 @contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
@@ -34,15 +36,16 @@ def atomic_folder(path: Path) -> Iterator[Path]:
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())
-        if path.exists():
+        if os.path.lexists(path):  # a folder, or a link (dangling or not): replaced, never followed
             old = path.with_name(f".{path.name}.old")
+            remove_tree(old)  # left by a run killed right here
             os.replace(path, old)
             os.replace(tmp, path)
-            _remove_tree(old)
+            remove_tree(old)
         else:
             os.replace(tmp, path)
     finally:
-        _remove_tree(tmp)
+        remove_tree(tmp)
 
 
 def sha256(path: Path) -> str:
@@ -59,9 +62,3 @@ def _umask() -> int:
     os.umask(mask)
     return mask
 
-
-def _remove_tree(path: Path) -> None:
-    if path.is_dir():
-        for child in path.iterdir():
-            _remove_tree(child) if child.is_dir() else child.unlink()
-        path.rmdir()

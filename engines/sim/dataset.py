@@ -19,7 +19,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..confine import OutputRoot, OutputRootError
 from ..media.files import atomic_output, sha256
 from ..media.video import write_video
 from .export import export_usd
@@ -39,7 +39,7 @@ from .randomize import RandomizeConfig, random_scene
 from .scene import SceneError
 from .simulate import SimulationDiverged
 
-MANIFEST = "manifest.jsonl"
+MANIFEST, CLIPS = "manifest.jsonl", "clips"
 RESEEDS = 3  # a randomized scene that blows up is drawn again, this many times at most
 
 
@@ -110,20 +110,42 @@ def write_dataset(
     progress: Callable[[int, int], None] | None = None,
     versions: dict[str, str] | None = None,
 ) -> DatasetReport:
-    """Make every clip of ``jobs`` under ``root`` that is not already there."""
-    clips = _prepare(root)
+    """Make every clip of ``jobs`` under ``root`` that is not already there. Nothing is
+    written or removed outside ``root`` (``engines.confine``), and one run at a time writes
+    there: a second fails at once instead of removing the first one's temporary clips."""
+    box = OutputRoot(root)
+    try:
+        with box.exclusive():
+            return _write(jobs, box, root, workers, progress, versions or {})
+    except OutputRootError as e:
+        raise DatasetError(str(e)) from None
+    except OSError as e:
+        raise DatasetError(f"cannot write the dataset in {root}: {e.strerror or e}") from None
+
+
+def _write(
+    jobs: ClipJobs,
+    box: OutputRoot,
+    root: Path,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+    versions: dict[str, str],
+) -> DatasetReport:
+    clips = _prepare(box)
     _sort_manifest(root)  # drops a line torn by a kill, so appends start on a fresh line
     done = {record["id"] for record in read_manifest(root)}
-    for folder in clips.iterdir():  # half-made or never recorded: made again
-        if folder.name not in done:
-            shutil.rmtree(folder, ignore_errors=True)
+    for entry in clips.iterdir():
+        if entry.name in done:
+            box.path(entry)  # a finished clip that is a link out of the dataset is refused
+        else:
+            box.remove(entry)  # half-made or never recorded: made again (a link: only the link goes)
     todo = [i for i in range(len(jobs)) if clip_id(i) not in done]
     report = DatasetReport(root, [], sorted(done), {})
     total, finished = len(jobs), len(done)
     if progress:
         progress(finished, total)
-    with (root / MANIFEST).open("a", encoding="utf-8") as manifest:
-        for index, record in _run(jobs, todo, clips, workers, versions or {}):
+    with box.path(MANIFEST).open("a", encoding="utf-8") as manifest:
+        for index, record in _run(jobs, todo, box, workers, versions):
             if "error" in record:
                 report.failed[clip_id(index)] = record["error"]
             else:
@@ -156,25 +178,23 @@ def verify(root: Path) -> list[str]:
     return check(root).problems
 
 
-def _prepare(root: Path) -> Path:
-    clips = root / "clips"
-    try:
-        clips.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=root, prefix=".probe"):
-            pass
-    except OSError as e:
-        raise DatasetError(f"cannot write the dataset in {root}: {e.strerror or e}") from None
-    for stale in root.glob(".manifest.*"):
-        stale.unlink()
+def _prepare(box: OutputRoot) -> Path:
+    """The clips folder, checked and made; what a killed run left removed (never through a link)."""
+    clips = box.folder(CLIPS)
+    box.path(MANIFEST)  # a manifest that is a link out of the dataset is refused, not read
+    with tempfile.NamedTemporaryFile(dir=box.root, prefix=".probe"):
+        pass
+    for stale in box.root.glob(".manifest.*"):
+        box.remove(stale)
     for stale in clips.glob(".*"):  # temporary folders of a run that was killed
-        shutil.rmtree(stale, ignore_errors=True)
+        box.remove(stale)
     return clips
 
 
 def _run(
-    jobs: ClipJobs, todo: list[int], clips: Path, workers: int, versions: dict[str, str]
+    jobs: ClipJobs, todo: list[int], box: OutputRoot, workers: int, versions: dict[str, str]
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    args = [(jobs, i, clips, versions) for i in todo]
+    args = [(jobs, i, box, versions) for i in todo]
     if workers <= 1 or len(todo) <= 1:
         for a in args:
             yield a[1], _make_item(a)
@@ -195,9 +215,10 @@ def _run(
                 future.cancel()
 
 
-def _make_item(args: tuple[ClipJobs, int, Path, dict[str, str]]) -> dict[str, Any]:
-    jobs, index, clips, versions = args
+def _make_item(args: tuple[ClipJobs, int, OutputRoot, dict[str, str]]) -> dict[str, Any]:
+    jobs, index, box, versions = args
     name = clip_id(index)
+    clips = box.path(CLIPS)  # checked again here: a link swapped in since stops the run
     work = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=clips))
     source = Path(tempfile.mkdtemp(prefix=f".{name}.source.", dir=clips))  # a randomized scene
     try:
@@ -211,8 +232,8 @@ def _make_item(args: tuple[ClipJobs, int, Path, dict[str, str]]) -> dict[str, An
     except Exception as e:  # one bad clip must not stop the others
         return {"error": str(e) if isinstance(e, SceneError) else f"{type(e).__name__}: {e}"}
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(source, ignore_errors=True)
+        box.remove(work, ignore_errors=True)
+        box.remove(source, ignore_errors=True)
 
 
 def write_clip(folder: Path, clip: Clip, meta: dict[str, Any]) -> dict[str, dict[str, Any]]:

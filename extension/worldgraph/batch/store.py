@@ -18,11 +18,11 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+from worldgraph.engines.confine import OutputRoot, OutputRootError
 from worldgraph.nodes import WorldgraphError
 
 MANIFEST, CLIPS, LOGS, RECORD, LOCK = "manifest.jsonl", "clips", "logs", "batch.json", ".lock"
@@ -37,15 +37,23 @@ class Store:
         self.root = root
         self.clips = root / CLIPS
         self.logs = root / LOGS
+        self._box = OutputRoot(root)
         self._lock: Any = None
         self._manifest: Any = None
 
     def open(self, resume: bool, record: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """Lock the folder, clean up after a killed run, and return the finished items by id."""
+        """Lock the folder, clean up after a killed run, and return the finished items by id.
+        Nothing is written or removed outside the folder: a fixed name in it that is a link
+        out of it is refused (``engines.confine``)."""
         try:
-            self.clips.mkdir(parents=True, exist_ok=True)
-            self.logs.mkdir(exist_ok=True)
+            self.root.mkdir(parents=True, exist_ok=True)
+            for name in (MANIFEST, RECORD, LOCK):
+                self._box.path(name)
+            self.clips = self._box.folder(CLIPS)
+            self.logs = self._box.folder(LOGS)
             self._lock = (self.root / LOCK).open("a")
+        except OutputRootError as e:
+            raise StoreError(str(e)) from None
         except OSError as e:
             raise StoreError(f"cannot write the batch output in {self.root}: {e.strerror or e}") from None
         try:
@@ -55,6 +63,9 @@ class Store:
             raise StoreError(f"{self.root}: another batch is writing here") from None
         try:
             return self._clean(resume, record)
+        except OutputRootError as e:
+            self.close()
+            raise StoreError(str(e)) from None
         except OSError as e:
             self.close()
             raise StoreError(f"cannot prepare the batch output in {self.root}: {e.strerror or e}") from None
@@ -70,7 +81,7 @@ class Store:
                              "to continue it, or choose another --out")
         for folder in self.clips.iterdir():  # temporary folders, and items never recorded
             if folder.name.startswith(".") or folder.name not in finished:
-                _remove(folder)
+                self._box.remove(folder)  # a link: only the link goes
         self._rewrite(finished)  # drops a torn line, so appends start on a fresh line
         _atomic_text(self.root / RECORD, json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")
         self._manifest = (self.root / MANIFEST).open("a", encoding="utf-8")
@@ -86,12 +97,15 @@ class Store:
         """Remove what a worker that died left of an item: its temporary folder, or a
         folder renamed into place whose manifest line was never written."""
         for path in self.clips.glob(f".{item_id}.*"):
-            _remove(path)
-        _remove(self.clips / item_id)
+            self._box.remove(path, ignore_errors=True)
+        self._box.remove(self.clips / item_id, ignore_errors=True)
 
     def log_failure(self, item_id: str, attempt: int, failure: dict[str, Any]) -> Path:
         """Append an attempt's failure to the item's log; the log's path."""
-        path = self.logs / f"{item_id}.log"
+        try:
+            path = self._box.path(self.logs / f"{item_id}.log")
+        except OutputRootError as e:  # appending would follow the link
+            raise StoreError(str(e)) from None
         lines = [f"== attempt {attempt} at {time.strftime('%Y-%m-%d %H:%M:%S')} on {failure.get('worker', '?')}",
                  f"error: {failure['error']}"]
         if failure.get("node"):
@@ -148,10 +162,3 @@ def _atomic_text(path: Path, text: str) -> None:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)

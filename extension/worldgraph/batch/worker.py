@@ -48,6 +48,7 @@ def init_worker(threads: int, die_with_parent: bool) -> None:
 
 def run_item(plan: Plan, item: Item, clips: Path, attempt: int) -> dict[str, Any]:
     """Make ``item`` into ``clips/<id>``; a result dict: status ok | blocked | failed."""
+    from worldgraph.engines.confine import remove_tree
     from worldgraph.nodes import Executor, GraphInvalid
 
     start = time.perf_counter()
@@ -71,8 +72,7 @@ def run_item(plan: Plan, item: Item, clips: Path, attempt: int) -> dict[str, Any
         files = _checksums(work)
         os.chmod(work, 0o755)  # mkdtemp makes folders private
         final = clips / item.id
-        if final.exists():  # made by an attempt whose worker died before it could report
-            shutil.rmtree(final)
+        remove_tree(final)  # made by an attempt whose worker died before it could report (a link: only it)
         os.replace(work, final)
         work = None
         return {"status": result.status, "files": files, "blocked": result.blocked, "worker": worker,
