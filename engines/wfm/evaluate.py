@@ -10,9 +10,15 @@ frames:
 - tokenizer_reconstruction: the truth through the tokenizer, the best our pipeline can do;
 - physical_variance: the same scene simulated again with every dynamic body moved by a
   millimetre-scale random offset, the stand-in for Physics-IQ's second real take; its
-  agreement with the truth defines 100 %.
-The Physics-IQ-style score of a method is the mean of its three IoUs and of the inverse
-MSE, each as a fraction of physical variance's (capped at 1), in percent.
+  agreement with the truth defines 100 %. The retake starts from the clip's own
+  ``scene.usda`` (``sim.retake``), so any dataset has one; a clip without one is left out
+  of this row with its reason in ``physical_variance["unavailable"]``.
+Two scores per method, both in percent and both from the table's means over clips:
+- ``score`` (ours): the mean of its three IoUs and of the inverse MSE, each as a fraction of
+  physical variance's (capped at 1);
+- ``physics_iq``: the published Physics-IQ formula, the mean of the three IoU ratios minus
+  the MSE difference, clipped to [0, 1] (see ``physics_iq``); the motion masks it reads are
+  ours, not the benchmark's (README, "Diffusion world model").
 
 Text2World prompt adherence: each held-out caption is generated from text alone and the
 decoded frames are checked for the chromatic colours it names (see ``colours``).
@@ -20,11 +26,8 @@ decoded frames are checked for the chromatic colours it names (see ``colours``).
 
 from __future__ import annotations
 
-import json
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ import torch
 from ..media.video import read_video
 from ..metrics import motion_masks, psnr, spatial_iou, spatiotemporal_iou, ssim, weighted_spatial_iou
 from ..sim.dataset import read_manifest
+from ..sim.retake import RetakeError, retake
 from .api import Sampling, WorldModel
 from .colours import adheres, named
 
@@ -58,33 +62,22 @@ def compare(pred: np.ndarray, truth: np.ndarray, given_frames: int) -> dict[str,
     }
 
 
-def retake(clip: Path, record: dict[str, Any], jitter: float) -> np.ndarray | None:
-    """The clip's scene simulated again with its bodies' starts moved by ~``jitter`` metres
-    (real style, uint8 [T, H, W, 3]); None when the scene cannot be rebuilt exactly or the
-    moved bodies make the simulation diverge (a body nudged into another one)."""
-    from ..sim.pipeline import ClipSettings, make_clip
-    from ..sim.randomize import RandomizeConfig, random_scene
-    from ..sim.simulate import SimulationDiverged
-
-    meta = json.loads((clip / "metadata.json").read_text())
-    if meta.get("scene") != "randomized":
-        return None
-    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["settings"].items()}
-    settings = ClipSettings(**values)
-    with tempfile.TemporaryDirectory() as work:
-        source = random_scene(Path(work) / "source.usda", int(meta["seed"]), RandomizeConfig())
-        try:
-            made = make_clip(source, replace(settings, styles=("real",)), int(meta["seed"]), jitter=jitter)
-        except SimulationDiverged:
-            return None
-    if [b.path for b in made.scene.bodies] != [b["path"] for b in meta["bodies"]]:
-        return None  # made with another randomization config than the default
-    return made.render.rgb["real"]
-
-
 def _mean(values: list[float | None]) -> float | None:
     kept = [v for v in values if v is not None]
     return round(float(np.mean(kept)), 4) if kept else None
+
+
+def physics_iq(method: dict[str, float | None], reference: dict[str, float | None]) -> float | None:
+    """The Physics-IQ score in percent, as the benchmark's public code computes its original
+    (leaderboard) score from dataset means: 100 · clip(mean over the spatial, spatiotemporal
+    and weighted spatial IoU of IoU / IoU_pv − (MSE − MSE_pv), 0, 1). The ratios are not capped
+    before the clip. None when a figure is missing or a reference IoU is zero."""
+    values, refs = [method[k] for k in (*IOUS, "mse")], [reference[k] for k in (*IOUS, "mse")]
+    if any(v is None for v in values + refs) or not all(refs[:3]):
+        return None
+    ratios = [v / r for v, r in zip(values[:3], refs[:3], strict=True)]  # type: ignore[operator]
+    raw = float(np.mean(ratios)) - (values[3] - refs[3])  # type: ignore[operator]
+    return round(100 * min(1.0, max(0.0, raw)), 1)
 
 
 def score(method: dict[str, float | None], reference: dict[str, float | None]) -> float | None:
@@ -141,10 +134,14 @@ def physics_table(
     (clips compared as they are, e.g. tokenizer reconstructions), copy-first-frame and
     physical variance; each method also gets its seconds per clip."""
     n = len(truths)
-    takes = []
+    takes: list[np.ndarray | None] = []
+    unavailable: dict[str, str] = {}  # clip id -> why it has no retake
     for i, r in enumerate(records):
-        take = retake(data / "clips" / r["id"], r, jitter)
-        takes.append(None if take is None else take[:frames])
+        try:
+            takes.append(retake(data / "clips" / r["id"], jitter, r).render.rgb["real"][:frames])
+        except RetakeError as e:
+            takes.append(None)
+            unavailable[r["id"]] = str(e)
         if progress:
             progress("physical variance", i + 1, n)
 
@@ -177,16 +174,23 @@ def physics_table(
 
     table: dict[str, Any] = {}
     for method, by_cond in rows.items():
-        for cond, ms in by_cond.items():
+        for cond in map(str, given):
+            ms = by_cond.get(cond, [])
             for k in METRICS:
                 table.setdefault(method, {}).setdefault(k, {})[cond] = _mean([m[k] for m in ms])
             table[method].setdefault("clips", {})[cond] = len(ms)
+    if "physical_variance" not in table:  # no clip could be simulated again: a row of blanks
+        table["physical_variance"] = {k: dict.fromkeys(map(str, given)) for k in METRICS}
+        table["physical_variance"]["clips"] = dict.fromkeys(map(str, given), 0)
     for method in table:
-        table[method]["score"] = {}
+        table[method]["score"], table[method]["physics_iq"] = {}, {}
         for cond in map(str, given):
             figures = {k: table[method][k].get(cond) for k in METRICS}
-            reference = {k: table.get("physical_variance", {}).get(k, {}).get(cond) for k in METRICS}
-            table[method]["score"][cond] = score(figures, reference) if reference["mse"] is not None else None
+            reference = {k: table["physical_variance"][k].get(cond) for k in METRICS}
+            known = reference["mse"] is not None
+            table[method]["score"][cond] = score(figures, reference) if known else None
+            table[method]["physics_iq"][cond] = physics_iq(figures, reference) if known else None
+    table["physical_variance"]["unavailable"] = unavailable
     for method, total in seconds.items():
         table[method]["seconds_per_clip"] = round(total / (n * len(given)), 3)
     return table

@@ -655,15 +655,24 @@ def eval_estimator(args: argparse.Namespace) -> int:
 def print_physics_table(table: dict[str, Any]) -> None:
     from worldgraph.engines.wfm.evaluate import METRICS
 
-    header = ["method", "given"] + [*METRICS, "score", "s/clip"]
+    header = ["method", "given"] + [*METRICS, "score", "physics_iq", "s/clip"]
     print("  ".join(f"{h:>22}" if i == 0 else f"{h[:10]:>10}" for i, h in enumerate(header)))
     for method, figures in table.items():
         if method in ("settings", "text2world"):
             continue
         for cond in figures["mse"]:
-            cells = [figures[k].get(cond) for k in (*METRICS, "score")] + [figures.get("seconds_per_clip")]
-            shown = "  ".join("         -" if v is None else f"{v:>10.4g}" for v in cells)
+            cells = [figures[k].get(cond) for k in (*METRICS, "score", "physics_iq")]
+            shown = "  ".join("         -" if v is None else f"{v:>10.4g}" for v in
+                              [*cells, figures.get("seconds_per_clip")])
             print(f"{method:>22}  {cond + ' lat.':>10}  {shown}")
+    print("score: ours (IoUs and inverse MSE as fractions of physical variance's, each capped at 1); "
+          "physics_iq: the published formula, clip(mean IoU ratio - (MSE - MSE_pv), 0, 1), on our motion masks")
+    missing = table.get("physical_variance", {}).get("unavailable", {})
+    if missing:
+        clips = max(table["physical_variance"]["clips"].values()) + len(missing)
+        print(f"physical variance: no retake for {len(missing)} of {clips} clip(s), left out of its row:")
+        for clip, why in missing.items():
+            print(f"  clip {clip}: {why}")
 
 
 def eval_ar(args: argparse.Namespace) -> int:
