@@ -128,6 +128,89 @@ class Graph:
         done = set(order)
         return order, [p for p in self.nodes if p not in done]
 
+    def cycles(self, consumers: dict[str, list[str]] | None = None) -> list[list[str]]:
+        """One cycle per group of nodes that depend on each other, as the nodes along it
+        (the group's first node in the file first; the last feeds the first), groups in file
+        order. Linear time: Tarjan's strongly connected components, iterative (no recursion
+        limit), over what Kahn's peeling leaves, then a breadth-first walk inside each group
+        for its shortest cycle."""
+        consumers = self.consumers() if consumers is None else consumers
+        # peel off the nodes every input of which is peeled (Kahn): what stays is on a cycle
+        # or behind one, usually nothing, and only that is searched for groups
+        waiting = dict.fromkeys(self.nodes, 0)
+        for source, targets in consumers.items():
+            if source in waiting:
+                for target in targets:
+                    waiting[target] += 1
+        ready = [p for p, count in waiting.items() if count == 0]
+        while ready:
+            for target in consumers.get(ready.pop(), ()):
+                waiting[target] -= 1
+                if waiting[target] == 0:
+                    ready.append(target)
+        left = [p for p, count in waiting.items() if count > 0]
+        order: dict[str, int] = {}  # discovery index
+        low: dict[str, int] = {}
+        stack: list[str] = []
+        on_stack: set[str] = set()
+        groups: list[list[str]] = []
+        for root in left:
+            if root in order:
+                continue
+            order[root] = low[root] = len(order)
+            stack.append(root)
+            on_stack.add(root)
+            work = [(root, iter(consumers.get(root, ())))]
+            while work:
+                v, todo = work[-1]
+                for w in todo:
+                    if w not in order:  # descend into w; v's remaining edges wait in ``todo``
+                        order[w] = low[w] = len(order)
+                        stack.append(w)
+                        on_stack.add(w)
+                        work.append((w, iter(consumers.get(w, ()))))
+                        break
+                    if w in on_stack:
+                        low[v] = min(low[v], order[w])
+                else:  # every edge of v seen
+                    work.pop()
+                    if work:
+                        parent = work[-1][0]
+                        low[parent] = min(low[parent], low[v])
+                    if low[v] == order[v]:  # v roots a group: pop it
+                        group = []
+                        while True:
+                            w = stack.pop()
+                            on_stack.discard(w)
+                            group.append(w)
+                            if w == v:
+                                break
+                        if len(group) > 1 or v in consumers.get(v, ()):
+                            groups.append(group)
+        position = {p: i for i, p in enumerate(self.nodes)}
+        return sorted(
+            (self._cycle_in(set(g), min(g, key=position.__getitem__), consumers) for g in groups),
+            key=lambda cycle: position[cycle[0]],
+        )
+
+    @staticmethod
+    def _cycle_in(group: set[str], start: str, consumers: dict[str, list[str]]) -> list[str]:
+        """The shortest cycle through ``start`` inside ``group`` (a strongly connected group)."""
+        parent: dict[str, str] = {}
+        todo = deque([start])
+        while todo:
+            v = todo.popleft()
+            for w in consumers.get(v, ()):
+                if w == start:  # back at the start: walk the parents home
+                    cycle = [v]
+                    while cycle[-1] != start:
+                        cycle.append(parent[cycle[-1]])
+                    return cycle[::-1]
+                if w in group and w not in parent:
+                    parent[w] = v
+                    todo.append(w)
+        raise AssertionError(f"{start} is on no cycle inside its group")
+
     # ------------------------------------------------------------------ edits
 
     def add_node(

@@ -8,11 +8,12 @@ what ``worldgraph nodes --json`` prints. The compute is a plain function
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .types import ENUM, PortType
+from .types import ENUM, PortType, path_problem
 
 
 class _Required:
@@ -32,6 +33,7 @@ class Input:
     range: tuple[float | None, float | None] | None = None  # inclusive (min, max)
     choices: tuple[str, ...] | None = None
     optional: bool = False  # may stay unset: compute receives None
+    nonfinite: bool = False  # a float input that takes nan and +-inf (refused unless this says so)
 
     @property
     def required(self) -> bool:
@@ -42,6 +44,10 @@ class Input:
         if self.type.connection_only:
             return f"{self.type} inputs take a connection, not a value"
         if problem := self.type.check(value):
+            return problem
+        if isinstance(value, float) and not self.nonfinite and not math.isfinite(value):
+            return f"{value!r} is not a finite number"
+        if self.type.path is not None and (problem := path_problem(value, write=self.type.path == "write")):
             return problem
         if self.choices is not None and value not in self.choices:
             return f"{value!r} is not one of {', '.join(self.choices)}"
@@ -66,6 +72,8 @@ class Input:
         if self.choices is not None:
             out["choices"] = list(self.choices)
         out["connection_only"] = self.type.connection_only
+        if self.nonfinite:
+            out["nonfinite"] = True
         return out
 
 

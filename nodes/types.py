@@ -8,8 +8,9 @@ target's or a subclass of it, so a ``Control`` (a video with a kind) feeds any `
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import numpy as np
@@ -210,6 +211,7 @@ class PortType:
     py: type | tuple[type, ...]
     usd: str | None = None  # Sdf value type name; None = connection only
     doc: str = ""
+    path: str | None = None  # "read": a file to read; "write": a file to write inside the output folder
 
     @property
     def connection_only(self) -> bool:
@@ -240,9 +242,11 @@ FLOAT = PortType("float", (int, float), "double", "a real number")
 BOOL = PortType("bool", bool, "bool", "true or false")
 STRING = PortType("string", str, "string", "text")
 ENUM = PortType("enum", str, "token", "one of a fixed set of names")
-ASSET = PortType("asset", str, "asset", "a file to read; relative paths resolve from the graph's folder")
+ASSET = PortType(
+    "asset", str, "asset", "a file to read; relative paths resolve from the graph's folder", path="read"
+)
 OUTPUT_FILE = PortType(
-    "output_file", str, "string", "a file to write, relative to the output folder"
+    "output_file", str, "string", "a file to write, relative to the output folder", path="write"
 )
 FILE = PortType("file", Path, None, "a file the graph wrote")
 
@@ -270,6 +274,32 @@ ALL_TYPES: dict[str, PortType] = {
         SEGMENTATION, VERDICT, DATASET,
     )
 }
+
+
+def path_problem(value: str, write: bool) -> str | None:
+    """Why ``value`` cannot be a path input's value, or None when it can. Every path is free
+    of control characters (NUL, newline, ...); a path to write (``write``) is also relative
+    and stays inside the output folder: checked here, before anything runs, and again when
+    the node writes (``Context.output_path``)."""
+    if bad := next((c for c in value if unicodedata.category(c) == "Cc"), None):
+        return f"path {value!r} holds the control character {bad!r}"
+    if not write:
+        return None
+    if not value.strip():
+        return "an output path must name a file or folder inside the output folder"
+    if PurePosixPath(value).is_absolute() or PureWindowsPath(value).anchor:
+        return f"output path {value!r} is absolute: give a path relative to the output folder"
+    depth = 0
+    for part in value.replace("\\", "/").split("/"):
+        if part == "..":
+            depth -= 1
+        elif part not in ("", "."):
+            depth += 1
+        if depth < 0:
+            return f"output path {value!r} leaves the output folder ('..' above it)"
+    if depth == 0:
+        return f"output path {value!r} names the output folder itself"
+    return None
 
 
 def summarize(value: Any) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from .errors import WorldgraphError
 from .graph import Graph
 from .problems import Problem
@@ -59,27 +61,59 @@ def validate(graph: Graph) -> list[Problem]:
                 how = "connected" if spec.type.connection_only else "set or connected"
                 report(n.path, spec.name, "missing-input", f"required {spec.type} input is not {how}")
 
-    _, cyclic = graph.topological_order()
-    on_cycle = [p for p in cyclic if p in graph.downstream([p])]
-    if on_cycle:
-        report(graph.path, None, "cycle", "nodes form a cycle: " + " -> ".join(on_cycle))
+    consumers = graph.consumers()
+    starts: dict[int, list[str]] = {}  # a cycle problem blocks from every node on the cycle
+    for cycle in graph.cycles(consumers):
+        starts[len(found)] = cycle
+        report(graph.path, None, "cycle", "nodes form a cycle: " + _cycle_text(cycle))
 
+    blocked = _Blocked(graph, consumers)
     return [
-        Problem(path, name, code, reason, _blocked_by(graph, path, code, on_cycle))
-        for path, name, code, reason in found
+        Problem(path, name, code, reason, blocked.by(starts.get(i, [path])))
+        for i, (path, name, code, reason) in enumerate(found)
     ]
 
 
-def _blocked_by(graph: Graph, path: str, code: str, on_cycle: list[str]) -> tuple[str, ...]:
-    starts = on_cycle if code == "cycle" else [path]
-    blocked: list[str] = []
-    for p in dict.fromkeys((*starts, *graph.downstream(starts))):
-        n = graph.nodes.get(p)
-        if n is None:
-            continue
-        outputs = graph.registry.get(n.type_id).schema.outputs if n.type_id in graph.registry else ()
-        blocked += [f"{p}.outputs:{o.name}" for o in outputs] or [p]
-    return tuple(blocked)
+def _cycle_text(cycle: list[str], shown: int = 8) -> str:
+    """``a -> b -> c -> a``; a long cycle shows its first and last nodes and its length."""
+    if len(cycle) <= shown:
+        return " -> ".join([*cycle, cycle[0]])
+    return " -> ".join([*cycle[: shown - 2], "...", *cycle[-2:], cycle[0]]) + f" ({len(cycle)} nodes)"
+
+
+class _Blocked:
+    """The outputs a problem at some nodes blocks: theirs and those of every node downstream.
+    Each answer costs what it lists (one walk over shared consumer lists, sorted into file
+    order), never a pass over the whole graph; answers are remembered per set of nodes."""
+
+    def __init__(self, graph: Graph, consumers: dict[str, list[str]]) -> None:
+        self.graph, self.consumers = graph, consumers
+        self.position = {p: i for i, p in enumerate(graph.nodes)}
+        self.known: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def by(self, starts: list[str]) -> tuple[str, ...]:
+        key = tuple(starts)
+        if key not in self.known:
+            self.known[key] = self._walk(starts)
+        return self.known[key]
+
+    def _walk(self, starts: list[str]) -> tuple[str, ...]:
+        graph, seen = self.graph, set(starts)
+        todo = deque(starts)
+        while todo:
+            for consumer in self.consumers.get(todo.popleft(), ()):
+                if consumer not in seen:
+                    seen.add(consumer)
+                    todo.append(consumer)
+        behind = sorted((p for p in seen.difference(starts) if p in self.position), key=self.position.__getitem__)
+        blocked: list[str] = []
+        for p in dict.fromkeys((*starts, *behind)):
+            n = graph.nodes.get(p)
+            if n is None:
+                continue
+            outputs = graph.registry.get(n.type_id).schema.outputs if n.type_id in graph.registry else ()
+            blocked += [f"{p}.outputs:{o.name}" for o in outputs] or [p]
+        return tuple(blocked)
 
 
 def _unknown_type_reason(graph: Graph, type_id: str) -> str:

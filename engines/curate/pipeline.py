@@ -17,6 +17,7 @@ Every file is written under a temporary name and renamed; nothing is written out
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -117,6 +118,8 @@ def load_config(path: Path, **overrides: Any) -> CurateConfig:
         raise CurateError(f"{path}: cannot read the config ({e.strerror or e})") from None
     except tomllib.TOMLDecodeError as e:
         raise CurateError(f"{path}: not valid TOML ({e})") from None
+    except RecursionError:  # tomllib nests one Python call per bracket
+        raise CurateError(f"{path}: not valid TOML (arrays or tables nested too deeply)") from None
     data = data.get("curate", data)
     known = {f.name: f for f in fields(CurateConfig)}
     unknown = sorted(set(data) - set(known))
@@ -131,9 +134,11 @@ def make_config(values: dict[str, Any], origin: str = "config") -> CurateConfig:
     for name, value in values.items():
         want = type(getattr(defaults, name))
         if want is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+            value = float(value) if abs(value) < 2**1023 else math.inf  # float() of a larger int overflows
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             raise CurateError(f"{origin}: {name} must be {want.__name__}, got {value!r}")
+        if want is float and not math.isfinite(value):  # nan passes every range check: refuse it here
+            raise CurateError(f"{origin}: {name} must be a finite number, got {value!r}")
         typed[name] = value
     try:
         return CurateConfig(**typed)

@@ -48,6 +48,8 @@ def parse_sets(sets: list[str]) -> dict[str, Any]:
             values[key.strip()] = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             values[key.strip()] = text.strip()  # a bare word: a string setting
+        except RecursionError:  # tomllib nests one Python call per bracket
+            raise WorldgraphError(f"--set {key.strip()}: the value nests arrays too deeply") from None
     return values
 
 

@@ -12,17 +12,23 @@ The shape it accepts (paths relative to the spec's folder)::
 ``input_control``, every control is made from the input video, as Cosmos-Transfer1 does:
 vis and edge by bilateral blur and Canny, depth and seg by the shipped estimators (where
 Cosmos runs Depth Anything and SAM 2).
+
+Numbers are finite (``NaN`` and ``Infinity`` are refused with their field); a spec file is at
+most ``MAX_BYTES`` (1 MiB) and its arrays and objects nest at most ``MAX_DEPTH`` (32) deep.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import numbers
+import re
 from pathlib import Path
 from typing import Any
 
 from worldgraph.nodes import Graph, default_registry
 from worldgraph.nodes.errors import WorldgraphError
+from worldgraph.nodes.types import path_problem
 
 MODALITIES = ("vis", "edge", "depth", "seg")
 TOP = {"prompt", "negative_prompt", "input_video_path", "sigma_max", "seed", "num_steps", "guidance", "frames",
@@ -41,6 +47,11 @@ ESTIMATORS = {  # modality -> estimator node, its output, the node that turns it
 }
 
 
+MAX_BYTES = 2**20
+MAX_DEPTH = 32  # a spec needs 2: the spec, a modality
+_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # a JSON string (skipped) or a bracket
+
+
 class SpecError(WorldgraphError):
     """A spec file that cannot be run; the message names the file and the field."""
 
@@ -48,12 +59,32 @@ class SpecError(WorldgraphError):
 def spec_graph(path: Path) -> Graph:
     """The graph that runs the spec at ``path``."""
     try:
-        spec = json.loads(path.read_text())
+        if (size := path.stat().st_size) > MAX_BYTES:
+            raise SpecError(f"{path}: {size} bytes is more than a spec may hold ({MAX_BYTES})")
+        text = path.read_text()
+        if _nesting(text) > MAX_DEPTH:
+            raise SpecError(f"{path}: arrays and objects nest more than {MAX_DEPTH} deep; a spec needs 2")
+        spec = json.loads(text)
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise SpecError(f"{path}: not a readable JSON spec ({e})") from None
     if not isinstance(spec, dict):
         raise SpecError(f"{path}: a spec is a JSON object with prompt, input_video_path and modalities")
     return _Builder(path, spec).graph
+
+
+def _nesting(text: str) -> int:
+    """How deep JSON arrays and objects nest in ``text``, counted up to ``MAX_DEPTH`` + 1
+    (``json`` recurses once per level, so it is told before it runs out of stack)."""
+    depth = 0
+    for match in _BRACKET.finditer(text):
+        bracket = match.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                break
+        elif bracket in "]}":
+            depth -= 1
+    return depth
 
 
 class _Builder:
@@ -130,6 +161,8 @@ class _Builder:
         weight = entry.get("control_weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, numbers.Real | str):
             self.fail(f"{m}.control_weight", f"must be a number or a grey image's path, got {json.dumps(weight)}")
+        if isinstance(weight, float) and not math.isfinite(weight):
+            self.fail(f"{m}.control_weight", f"must be a finite number, got {json.dumps(weight)}")
         if isinstance(weight, str):
             image = self.asset(f"{m}.control_weight", weight)
             self.add(f"{m}_weight", "worldgraph.controls.WeightMap", (450, 150 * MODALITIES.index(m) + 60),
@@ -147,6 +180,8 @@ class _Builder:
         self.graph.add_node(name, type_id, values=values, pos=pos)
 
     def asset(self, field: str, value: str) -> str:
+        if problem := path_problem(value, write=False):
+            self.fail(field, problem)
         if not (self.path.parent / value).exists():
             self.fail(field, f"{value!r}: no such file (paths are relative to the spec's folder)")
         return value
@@ -155,6 +190,8 @@ class _Builder:
         value = (self.spec if entry is None else entry).get(key, default)
         if isinstance(value, bool) or not isinstance(value, kind):
             self.fail(prefix + key, f"has the wrong type: {json.dumps(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            self.fail(prefix + key, f"must be a finite number, got {json.dumps(value)}")
         return value
 
     def choice(self, key: str, allowed: Any) -> str:

@@ -142,3 +142,44 @@ def test_cli_reports_spec_errors_and_dry_runs(tmp_path, capsys):
 
 
 SCENE_GRAPH_PATH = SAMPLES / "sweeps" / "scene_clips.usda"
+
+
+@pytest.mark.parametrize(("lines", "words"), [
+    # an output path that leaves --out, or holds a control character, failed only once the item ran
+    ('[set]\n"write.path" = "../../escape"', 'set."write.path": item 0: output path \'../../escape\' leaves the output folder'),
+    ('[set]\n"write.path" = "/tmp/abs"', 'set."write.path": item 0: output path \'/tmp/abs\' is absolute'),
+    ('[sweep]\n"write.path" = ["ok", "a\\u0000b"]', 'sweep."write.path": item 1: path \'a\\x00b\' holds the control character'),
+    # nan passed every range check: black clips and nan cameras, exit 0
+    ('[random]\n"simulate.camera_amount" = { uniform = [nan, 45] }',
+     'random."simulate.camera_amount".uniform: bounds must be finite numbers, got [nan, 45]'),
+    ('[sweep]\n"simulate.camera_amount" = [10.0, nan]', 'sweep."simulate.camera_amount": item 1: nan is not a finite number'),
+    ('[set]\n"simulate.camera_amount" = inf', 'set."simulate.camera_amount": item 0: inf is not a finite number'),
+    ('[sweep]\n"simulate.fps" = { range = [8, inf] }', 'sweep."simulate.fps".range: must hold finite numbers, got [8, inf]'),
+    ("[resources]\ncpus = nan", "resources.cpus: must be a finite number, got nan"),
+    # sizes: these hung, or died with MemoryError (exit 1)
+    ("items = 100000000000000000000", "items: 100000000000000000000 is above the maximum, 100000"),
+    ('[sweep]\n"simulate.frames" = { range = [0, 10000000000000] }',
+     'sweep."simulate.frames".range: [0, 10000000000000] holds more than 100000 values, the most a sweep may have'),
+    ('[sweep]\n"simulate.fps" = { range = [0.0, 1e300, 1e-300] }', "holds more than 100000 values"),
+    ('[sweep]\n"simulate.frames" = { range = [0, 1000] }\n"render.width" = { range = [0, 1000] }',
+     "sweep: the product of its axes (1000 x 1000) is 1000000 rows, more than 100000"),
+    ("retries = 1000000", "retries: 1000000 is above the maximum, 100"),
+    ('[set]\n"write.path" = ' + "[" * 100_000 + "]" * 100_000, "not valid TOML: arrays or tables nested too deeply"),
+], ids=["escape", "absolute", "control", "nan-uniform", "nan-sweep", "inf-set", "inf-range", "nan-cpus", "items",
+        "range", "float-range", "product", "retries", "deep-toml"])
+def test_bad_paths_non_finite_numbers_and_huge_sizes_exit_2_on_dry_run(tmp_path, capsys, lines, words):
+    spec = tmp_path / "sweep.toml"
+    items = "" if lines.startswith(("items", "[sweep]")) else "items = 2\n"
+    spec.write_text(f"graph = {json.dumps(str(SIM_GRAPH))}\n{items}{lines}\n")
+    assert main(["batch", str(spec), "--dry-run"]) == 2
+    out, err = capsys.readouterr()
+    assert "sweep.toml" in err and words in err, err
+    assert out == "" and "Traceback" not in err
+
+
+def test_an_asset_path_with_a_control_character_exits_2_on_dry_run(tmp_path, capsys):
+    spec = tmp_path / "sweep.toml"  # resolving it against the spec's folder raised ValueError (exit 1)
+    spec.write_text(f'graph = {json.dumps(str(SCENE_GRAPH_PATH))}\nitems = 1\n[set]\n"load.path" = "a\\u0000b.usda"\n')
+    assert main(["batch", str(spec), "--dry-run"]) == 2
+    assert "sweep.toml: values the graph does not accept:\n  set.\"load.path\": item 0: path 'a\\x00b.usda' holds " \
+           "the control character '\\x00'" in capsys.readouterr().err

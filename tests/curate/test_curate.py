@@ -177,6 +177,28 @@ def test_settings_come_from_a_toml_file_and_bad_ones_name_the_file(tmp_path):
         load_config(wrong)
 
 
+@pytest.mark.parametrize(("where", "text", "words"), [
+    # nan passed every range check and silently switched the filter off
+    ("set", "min_sharpness=nan", "--set: min_sharpness must be a finite number, got nan"),
+    ("set", "max_brightness=inf", "--set: max_brightness must be a finite number, got inf"),
+    ("set", "min_motion=1" + "0" * 400, "--set: min_motion must be a finite number, got inf"),
+    ("set", "width=" + "[" * 100_000 + "]" * 100_000, "--set width: the value nests arrays too deeply"),
+    ("file", "min_sharpness = nan", "c.toml: min_sharpness must be a finite number, got nan"),
+    ("file", "[curate]\nmin_motion = -inf", "c.toml: min_motion must be a finite number, got -inf"),
+    ("file", "x = " + "[" * 100_000 + "]" * 100_000, "c.toml: not valid TOML (arrays or tables nested too deeply)"),
+])
+def test_non_finite_or_deep_settings_exit_2_before_any_work(tmp_path, capsys, where, text, words):
+    video = tmp_path / "in.mp4"
+    video.write_bytes(b"not read: the settings are refused first")
+    config = tmp_path / "c.toml"
+    config.write_text(text + "\n")
+    option = ["--set", text] if where == "set" else ["--config", str(config)]
+    assert main(["curate", str(video), "--out", str(tmp_path / "out"), *option]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_summary_and_exit_codes(footage, sim, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["curate", str(footage["sample"]), "--out", str(out), "--json", "--set", "dedup=false"]) == 0

@@ -73,6 +73,11 @@ def test_run_json_events_and_set(capsys, tmp_path):
         ("/Edges/nope.preset=high", "no node '/Edges/nope'"),
         ("/Edges/canny.nope=1", "has no input 'nope'"),
         ("canny", "expected NODE.INPUT=VALUE"),
+        # nan passed the range check [0, inf]; these paths failed only after the upstream nodes ran
+        ("load.fps=nan", "/Edges/load.inputs:fps: nan is not a finite number"),
+        ("load.fps=inf", "/Edges/load.inputs:fps: inf is not a finite number"),
+        ("save_edges.path=../escape.mp4", "save_edges.inputs:path: output path '../escape.mp4' leaves the output folder"),
+        ("save_edges.path=/tmp/x.mp4", "save_edges.inputs:path: output path '/tmp/x.mp4' is absolute"),
     ],
 )
 def test_bad_set_is_a_usage_error(capsys, tmp_path, assignment, message):
@@ -119,6 +124,11 @@ BAD_GRAPHS = {
                      ["/Edges/canny", "unknown node type 'worldgraph.controls.Cany'", "did you mean"]),
     "wrong value type": ('custom string inputs:path = "edges.mp4"', "custom int inputs:path = 5", 2,
                          ["/Edges/save_edges.inputs:path: expected output_file, got int 5"]),
+    "escaping output path": ('custom string inputs:path = "edges.mp4"', 'custom string inputs:path = "a/../../e.mp4"', 2,
+                             ["/Edges/save_edges.inputs:path: output path 'a/../../e.mp4' leaves the output folder"]),
+    "nan in the file": ("custom asset inputs:path = @../videos/bouncing_shapes.mp4@",
+                        "custom asset inputs:path = @../videos/bouncing_shapes.mp4@\n        custom double inputs:fps = nan",
+                        2, ["/Edges/load.inputs:fps: nan is not a finite number"]),
     "missing prim": ("</Edges/canny.outputs:edges>", "</Edges/ghost.outputs:edges>", 2,
                      ["/Edges/save_edges.inputs:video", "there is no node /Edges/ghost"]),
     "missing output": ("</Edges/canny.outputs:edges>", "</Edges/canny.outputs:lines>", 2,

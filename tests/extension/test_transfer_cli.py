@@ -50,6 +50,31 @@ def test_bad_specs_exit_2_naming_the_field(spec_dir, capsys, change, words):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(("text", "words"), [
+    # json reads NaN and Infinity; the sampler then ran 10 s before failing on them
+    ('"guidance": NaN', "spec.json: guidance must be a finite number, got NaN"),
+    ('"sigma_max": Infinity', "spec.json: sigma_max must be a finite number, got Infinity"),
+    ('"edge": {"control_weight": -Infinity}', "edge.control_weight must be a finite number, got -Infinity"),
+    ('"input_video_path": "in\\u0000put.mp4"', "input_video_path path 'in\\x00put.mp4' holds the control character"),
+])
+def test_non_finite_numbers_and_control_characters_are_named(spec_dir, capsys, text, words):
+    spec = '{"prompt": "a red ball rolls", "input_video_path": "input.mp4", "edge": {}, ' + text + "}"
+    code, err = run_spec(spec_dir, spec, capsys)
+    assert code == 2 and words in err, err
+    assert not (spec_dir / "out").exists()  # refused before any model ran
+
+
+def test_deep_or_huge_specs_exit_2(spec_dir, capsys):
+    deep = '{"prompt": "x", "edge": {}, "extra": ' + "[" * 200_000 + "]" * 200_000 + "}"
+    code, err = run_spec(spec_dir, deep, capsys)  # json's own recursion died with RecursionError (exit 1)
+    assert code == 2 and "spec.json: arrays and objects nest more than 32 deep; a spec needs 2" in err, err
+    in_text = json.dumps(GOOD | {"prompt": '[[[["\\' * 100, "colour": 1})  # brackets in a string do not count
+    code, err = run_spec(spec_dir, in_text, capsys)
+    assert code == 2 and "spec.json: colour unknown field" in err, err  # it was read
+    code, err = run_spec(spec_dir, json.dumps(GOOD | {"negative_prompt": "x" * 2**20}), capsys)
+    assert code == 2 and "bytes is more than a spec may hold (1048576)" in err, err
+
+
 def test_a_spec_needs_a_modality_and_vis_edge_need_a_source(spec_dir, capsys):
     code, err = run_spec(spec_dir, {"prompt": "x", "input_video_path": "input.mp4"}, capsys)
     assert code == 2 and "no modality: add one of vis, edge, depth, seg" in err

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 
 from worldgraph.engines.media.video import read_video
-from worldgraph.nodes import Executor, Graph, default_registry
+from worldgraph.nodes import (
+    CancelToken,
+    Context,
+    Executor,
+    Graph,
+    GraphEditError,
+    GraphInvalid,
+    NodeError,
+    default_registry,
+)
 from worldgraph.nodes.types import Control
 
 
@@ -55,12 +64,17 @@ def test_custom_thresholds_must_be_ordered(sample_video, tmp_path):
 @pytest.mark.parametrize("path", ["../escape.mp4", "/tmp/abs.mp4", "a/../../x.mp4"])
 def test_outputs_never_escape_the_output_folder(sample_video, tmp_path, path):
     g = graph(sample_video)
-    g.set_value("save", "path", path)
+    refused = "/G/save.inputs:path: output path .* (leaves the output folder|is absolute)"
+    with pytest.raises(GraphEditError, match=refused):
+        g.set_value("save", "path", path)
+    g.node("save").values["path"] = path  # as a file loader puts it: validation refuses to run it
     out = tmp_path / "out"
-    result = Executor().run(g, out)
-    [failure] = result.failures
-    assert failure.path == "/G/save" and "must be a relative path inside" in failure.message
-    assert not (tmp_path / "escape.mp4").exists()
+    with pytest.raises(GraphInvalid, match=refused):
+        Executor().run(g, out)
+    assert not out.exists() and not (tmp_path / "escape.mp4").exists()
+    ctx = Context("/G/save", None, out, lambda event: None, CancelToken())
+    with pytest.raises(NodeError, match="must be a relative path inside"):
+        ctx.output_path(path)  # and the writers' own check, for what validation cannot see
 
 
 def test_loading_a_corrupt_video_fails_with_its_name(tmp_path):

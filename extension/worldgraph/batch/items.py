@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from worldgraph.nodes import Graph, GraphEditError, GraphInvalid, Input, validate
-from worldgraph.nodes.types import ASSET, FILE, FLOAT
+from worldgraph.nodes.types import ASSET, FILE, FLOAT, path_problem
 
 from .spec import SEED, Draw, SpecError, SweepSpec
 
@@ -215,6 +215,6 @@ def _coerce(graph: Graph, path: str, name: str, value: Any, base: Path) -> Any:
     port = _port(graph, path, name)
     if port.type is FLOAT and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if port.type is ASSET and isinstance(value, str) and value:
-        return str((base / value).resolve())  # the spec's paths are relative to the spec
+    if port.type is ASSET and isinstance(value, str) and value and not path_problem(value, write=False):
+        return str((base / value).resolve())  # the spec's paths are relative to the spec (a bad one is reported)
     return value

@@ -20,8 +20,11 @@
     [resources]                              # per item (Ray): cpus, gpus
     cpus = 1
 
-Parsing checks shapes only; ``items.py`` checks names and values against the graph.
-Every error names the spec file and the field.
+Parsing checks shapes and sizes; ``items.py`` checks names and values against the graph.
+Every error names the spec file and the field. Numbers are finite (no nan or inf), a sweep
+makes at most ``MAX_ITEMS`` (100,000) items (``items``, each ``range`` and the rows of
+``[sweep]`` alike), ``retries`` is at most ``MAX_RETRIES`` (100), and the file is at most
+``MAX_BYTES`` (16 MiB) of TOML.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ SOURCE_KEYS = {"range", "glob", "jsonl"}
 RANDOM_KEYS = {"uniform", "integers", "choice", "glob", "jsonl"}
 RESOURCE_KEYS = {"cpus", "gpus"}
 SEED = "seed"  # the graph seed, as an input name in [set], [sweep] or [random]
+MAX_ITEMS = 100_000  # items per sweep: the rows of [sweep], each range, and `items`
+MAX_RETRIES = 100
+MAX_BYTES = 16 * 2**20  # the spec file
 
 
 class SpecError(WorldgraphError):
@@ -84,6 +90,8 @@ class SweepSpec:
 
 def load_spec(path: Path) -> SweepSpec:
     try:
+        if (size := path.stat().st_size) > MAX_BYTES:
+            raise SpecError(f"{path}: {size} bytes is more than a sweep spec may hold ({MAX_BYTES})")
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise SpecError(f"{path}: cannot read the sweep spec ({e.strerror or e})") from None
@@ -93,6 +101,8 @@ def load_spec(path: Path) -> SweepSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:  # tomllib nests one Python call per bracket
+        raise SpecError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     return parse_spec(data, path, text)
 
 
@@ -110,8 +120,8 @@ def parse_spec(data: dict[str, Any], path: Path, text: str = "") -> SweepSpec:
     out = data.get("out")
     if out is not None and (not isinstance(out, str) or not out):
         raise where.error("out", "must be a folder name (text)")
-    items = _int(data, "items", where, None, low=1)
-    retries = _int(data, "retries", where, 1, low=0)
+    items = _int(data, "items", where, None, low=1, high=MAX_ITEMS)
+    retries = _int(data, "retries", where, 1, low=0, high=MAX_RETRIES)
     seed = _int(data, "seed", where, 0, low=0)
     assert retries is not None and seed is not None
     sweep = dict(_table(data, "sweep", where))
@@ -122,6 +132,10 @@ def parse_spec(data: dict[str, Any], path: Path, text: str = "") -> SweepSpec:
     if combine == "zip" and len({len(v) for v in axes.values()}) > 1:
         sizes = ", ".join(f"{k}: {len(v)}" for k, v in axes.items())
         raise where.error("sweep", f"zip needs axes of one length, got {sizes}")
+    rows = math.prod(len(v) for v in axes.values()) if combine == "product" else len(next(iter(axes.values()), []))
+    if rows > MAX_ITEMS:
+        sizes = " x ".join(str(len(v)) for v in axes.values())
+        raise where.error("sweep", f"the product of its axes ({sizes}) is {rows} rows, more than {MAX_ITEMS}")
     if items is None and not axes:
         raise where.error("items", "required when there is no [sweep] to count the items")
     draws = {key: _draw(value, base, where.sub("random", key)) for key, value in _table(data, "random", where).items()}
@@ -172,7 +186,8 @@ def _table(data: dict[str, Any], key: str, where: _Where) -> dict[str, Any]:
     return value
 
 
-def _int(data: dict[str, Any], key: str, where: _Where, default: int | None, low: int) -> int | None:
+def _int(data: dict[str, Any], key: str, where: _Where, default: int | None, low: int,
+         high: int | None = None) -> int | None:
     value = data.get(key, default)
     if value is None:
         return None
@@ -180,6 +195,8 @@ def _int(data: dict[str, Any], key: str, where: _Where, default: int | None, low
         raise where.error(key, f"must be a whole number, got {value!r}")
     if value < low:
         raise where.error(key, f"{value} is below {low}")
+    if high is not None and value > high:
+        raise where.error(key, f"{value} is above the maximum, {high}")
     return value
 
 
@@ -187,9 +204,15 @@ def _number(data: dict[str, Any], key: str, where: _Where, default: float) -> fl
     value = data.get(key, default)
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise where.error("", f"must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise where.error("", f"must be a finite number, got {value!r}")
     if value < 0:
         raise where.error("", f"{value} is below 0")
     return float(value)
+
+
+def _finite(value: int | float) -> bool:
+    return isinstance(value, int) or math.isfinite(value)  # an int is finite, however large
 
 
 def _budget(value: Any, where: _Where) -> int | float:
@@ -259,6 +282,8 @@ def _draw(value: Any, base: Path, where: _Where) -> Draw:
     numbers = all(isinstance(a, int | float) and not isinstance(a, bool) for a in args)
     if len(args) != 2 or not numbers:
         raise where.error(kind, f"must be [low, high], got {args!r}")
+    if not all(_finite(a) for a in args):
+        raise where.error(kind, f"bounds must be finite numbers, got {args!r}")
     low, high = args
     if kind == "integers" and not all(isinstance(a, int) for a in args):
         raise where.error(kind, f"bounds must be whole numbers, got {args!r}")
@@ -277,13 +302,21 @@ def _range(args: Any, where: _Where) -> list[Any]:
     if not numbers or len(args) not in (2, 3):
         raise where.error("range", f"must be [start, stop] or [start, stop, step], got {args!r}")
     start, stop, step = (*args, 1) if len(args) == 2 else args
+    if not all(_finite(a) for a in args):
+        raise where.error("range", f"must hold finite numbers, got {args!r}")
     if step == 0:
         raise where.error("range", "step must not be 0")
-    if all(isinstance(a, int) for a in (start, stop, step)):
+    whole = all(isinstance(a, int) for a in (start, stop, step))
+    try:  # the length first: a range of 10**13 values is an error, not a MemoryError
+        span = len(range(start, stop, step)) if whole else max(0.0, (stop - start) / step - 1e-9)
+    except OverflowError:
+        span = math.inf
+    if span > MAX_ITEMS:
+        raise where.error("range", f"{args!r} holds more than {MAX_ITEMS} values, the most a sweep may have")
+    if whole:
         values: list[Any] = list(range(start, stop, step))
     else:
-        count = max(0, math.ceil((stop - start) / step - 1e-9))
-        values = [round(start + k * step, 12) for k in range(count)]
+        values = [round(start + k * step, 12) for k in range(math.ceil(span))]
     if not values:
         raise where.error("range", f"{args!r} holds no values (stop is exclusive)")
     return values
