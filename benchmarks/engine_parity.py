@@ -41,12 +41,12 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def guard_decisions(backend: str, precision: str = "auto") -> tuple[list[bool], list[int]]:
     """Block decisions (unsafe >= 0.5) and likeliest classes on the held-out prompts."""
-    from worldgraph.engines.guard.classifier import load_prompts
+    from worldgraph.engines.guard.classifier import load_prompts, part
     from worldgraph.engines.runtime import engine
     from worldgraph.engines.text import SENTENCE_TOKENS, minilm
 
     texts = [r["prompt"] for r in load_prompts() if r["split"] != "train"]
-    run = engine("prompt_guard", backend, precision)
+    run = engine(part(), backend, precision)
     p = np.concatenate([run(*minilm().ids(texts[i : i + 64], SENTENCE_TOKENS)).numpy()
                         for i in range(0, len(texts), 64)])
     return list(1 - p[:, 0] >= 0.5), list(p.argmax(1))

@@ -13,6 +13,7 @@ import json
 
 import torch
 
+from worldgraph.engines.families import select
 from worldgraph.engines.runtime import checks
 
 
@@ -29,7 +30,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; ratio = torch eager ms / engine ms")
     print(f"{'part':>18} {'engine':>18} {'prec':>5} {'batch':>5} {'engine ms':>10} {'torch ms':>9} {'ratio':>6} "
           f"{'max |diff|':>11}")
-    for part in checks.select(args.parts):
+    for part in select(args.parts):
         diffs = [checks.verify(part, *choice)["max_abs_diff"] for choice in choices]
         for i, row in enumerate(checks.bench(part, choices, (1, 8), args.repeat)):
             row["max_abs_diff"] = diffs[i % len(choices)]

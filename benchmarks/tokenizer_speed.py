@@ -12,7 +12,8 @@ import time
 
 import torch
 
-from worldgraph.engines.tokenizer.checkpoint import available, load
+from worldgraph.engines import catalog
+from worldgraph.engines.tokenizer.checkpoint import load
 
 
 def timed(fn, arg: torch.Tensor, repeats: int) -> float:
@@ -30,7 +31,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
     x = torch.rand(1, 3, 17, 64, 64) * 2 - 1
-    for name in available():
+    for name in catalog.names("tokenizer"):
         model = load(name)
         z = model.encode(x)
         print(f"{name} ({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters), "

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import torch
 
+from worldgraph.engines import catalog
 from worldgraph.engines.media.video import read_video
 from worldgraph.engines.metrics import psnr
 from worldgraph.engines.sim.dataset import read_manifest
-from worldgraph.engines.tokenizer.checkpoint import available, load
+from worldgraph.engines.tokenizer.checkpoint import load
 
 FRAMES = 17
 
@@ -74,7 +75,7 @@ def main() -> None:
     print(f"{'frame':<14}" + " ".join(f"{t:5d}" for t in range(FRAMES)))
     print(row("group mean", baseline))
     with torch.no_grad():
-        for name in available():
+        for name in catalog.names("tokenizer"):
             model = load(name)
             rebuilt = [(model(v[None]).clamp(-1, 1)[0].transpose(0, 1) + 1) / 2 for v in videos]
             curve = torch.stack([psnr(t, y) for y, t in zip(rebuilt, truth, strict=True)]).mean(0)

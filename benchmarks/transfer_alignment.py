@@ -56,7 +56,7 @@ from worldgraph.engines.media.imageops import (
 from worldgraph.engines.media.video import read_video
 from worldgraph.engines.metrics import mean_iou, psnr, si_rmse, ssim
 from worldgraph.engines.sim.dataset import read_manifest
-from worldgraph.engines.transfer.api import ControlInput, available, transfer
+from worldgraph.engines.transfer.api import ControlInput, installed, transfer
 from worldgraph.engines.transfer.data import clip_caption
 from worldgraph.engines.wfm import api as wfm
 
@@ -154,7 +154,7 @@ def main() -> None:
     args = parser.parse_args()
 
     world = wfm.load()
-    branches = available()
+    branches = installed()
     settings: dict[str, dict[str, float]] = {"text2world": {}} | {m: {m: 1.0} for m in branches}
     if len(branches) > 1:
         settings["uniform"] = dict.fromkeys(branches, 1.0)
@@ -169,7 +169,7 @@ def main() -> None:
     sampling = wfm.Sampling(steps=args.steps, guidance=args.guidance, seed=0)
     from_plain = wfm.Sampling(steps=args.plain_steps, guidance=args.guidance, seed=0, sigma_max=args.plain_sigma)
     rows: dict[str, dict[str, list[float]]] = {name: {} for name in settings}
-    if estimators.available() != ["depth", "seg"]:
+    if estimators.installed() != ["depth", "seg"]:
         parser.error("the depth and segmentation estimators are not installed (engines/checkpoints/estimate-*)")
     seconds: dict[str, float] = {name: 0.0 for name in settings}
     records = [r for r in read_manifest(args.data) if r.get("frames", FRAMES) >= FRAMES][: args.clips]

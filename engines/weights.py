@@ -12,15 +12,16 @@ from typing import Any
 
 from torch import nn
 
+from .catalog import CheckpointError, infer_family
 from .media.files import atomic_output, sha256
 
-
-class CheckpointError(Exception):
-    """A checkpoint cannot be loaded; the message names the file and why."""
+__all__ = ["CheckpointError", "load_into", "locate", "read_meta", "save"]
 
 
 def save(model: nn.Module, weights: Path, meta: dict[str, Any], half: bool = True) -> Path:
-    """Write ``weights`` (fp16 when ``half``) and the JSON beside it (``meta`` + sha256)."""
+    """Write ``weights`` (fp16 when ``half``) and the JSON beside it (``meta`` + sha256),
+    the card naming its ``family`` (inferred when ``meta`` does not say) and ``name``, so
+    the catalog lists it."""
     from safetensors.torch import save_file
 
     weights.parent.mkdir(parents=True, exist_ok=True)
@@ -29,7 +30,8 @@ def save(model: nn.Module, weights: Path, meta: dict[str, Any], half: bool = Tru
     with atomic_output(weights) as tmp:
         save_file(state, str(tmp))
     with atomic_output(weights.with_suffix(".json")) as tmp:
-        tmp.write_text(json.dumps(meta | {"sha256": sha256(weights)}, indent=1, sort_keys=True) + "\n")
+        card = meta | {"family": meta.get("family") or infer_family(meta), "name": weights.stem}
+        tmp.write_text(json.dumps(card | {"sha256": sha256(weights)}, indent=1, sort_keys=True) + "\n")
     return weights
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ class Input:
     default: Any = REQUIRED  # REQUIRED: must be set or connected
     doc: str = ""
     range: tuple[float | None, float | None] | None = None  # inclusive (min, max)
-    choices: tuple[str, ...] | None = None
+    choices: Sequence[str] | None = None  # a tuple, or live ones (library.models.ModelChoices)
     optional: bool = False  # may stay unset: compute receives None
     nonfinite: bool = False  # a float input that takes nan and +-inf (refused unless this says so)
 

@@ -10,11 +10,15 @@ import tempfile  # noqa: E402
 # tests and the CLI processes they start); an existing WORLDGRAPH_ENGINE_CACHE is kept
 _OWN_ENGINE_CACHE = "WORLDGRAPH_ENGINE_CACHE" not in os.environ
 os.environ.setdefault("WORLDGRAPH_ENGINE_CACHE", tempfile.mkdtemp(prefix="worldgraph-engines-"))
+# the catalog's user folder ($XDG_DATA_HOME/worldgraph/models) is the session's own: the
+# tests see the shipped checkpoints, not ones a user added
+_DATA_HOME = os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="worldgraph-data-")
 
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
     if _OWN_ENGINE_CACHE:
         shutil.rmtree(os.environ["WORLDGRAPH_ENGINE_CACHE"], ignore_errors=True)
+    shutil.rmtree(_DATA_HOME, ignore_errors=True)
 
 from pathlib import Path  # noqa: E402
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import catalog
 from .. import weights as files
 from ..text import minilm
 from ..tokenizer.api import TEMPORAL, TokenizerInputError, frames_to_input, videos_to_frames
@@ -19,12 +20,7 @@ from .model import ARConfig, VideoGPT
 from .sample import ARInputError, ARSampling, Verifier, continue_tokens
 from .verify import VERIFIERS, diffusion, forecast, likelihood
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 DEFAULT = "ar-dv4x8x8"
-
-
-def available(folder: Path = CHECKPOINTS) -> list[str]:
-    return sorted(p.stem for p in folder.glob("*.json") if '"vocabulary"' in p.read_text())
 
 
 class ARWorldModel:
@@ -83,11 +79,15 @@ class ARWorldModel:
                                use_cache, progress)
 
 
+def load(name: str = DEFAULT, folder: Path | None = None) -> ARWorldModel:
+    """The autoregressive model ``name`` (a catalog name or a path to its .json), checked
+    against the tokenizer whose tokens it was trained on; ``folder``: look only there."""
+    entry = catalog.find(name, "ar", folder)
+    return _load(entry.card, entry.version)
+
+
 @cache
-def load(name: str = DEFAULT, folder: Path = CHECKPOINTS) -> ARWorldModel:
-    """The autoregressive model ``name`` (a shipped name or a path to its .json), checked
-    against the tokenizer whose tokens it was trained on."""
-    json_path = files.locate(name, folder, "autoregressive model", available(folder))
+def _load(json_path: Path, version: str) -> ARWorldModel:
     meta = files.read_meta(json_path)
     try:
         cfg = ARConfig.from_json(meta["config"])

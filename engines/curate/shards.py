@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..media.files import atomic_output
-from ..sim.integrity import inside, plain_file
+from ..sim.names import inside, plain_file
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import catalog
 from .. import weights as files
+from ..runtime.spec import BATCH as BATCH_AXIS
+from ..runtime.spec import Axis, Part, Port
 from .model import CLASSES, TASKS, Estimator, EstimatorConfig
-from .train import CHECKPOINTS, checkpoint_name
 
 BATCH = 64  # frames per call: the exported engines' batch limit
 MULTIPLE = 8  # frame sides are padded to this: the nets halve up to 3 times
@@ -25,27 +28,50 @@ class EstimatorInputError(ValueError):
     """Frames an estimator cannot read; the message says what it takes."""
 
 
-def available(folder: Path = CHECKPOINTS) -> list[str]:
-    """The tasks with a shipped estimator."""
-    return [t for t in TASKS if (folder / f"{checkpoint_name(t)}.json").exists()]
+def checkpoint_name(task: str) -> str:
+    return f"estimate-{task}"
 
 
-def meta(task: str, folder: Path = CHECKPOINTS) -> dict[str, object]:
-    return files.read_meta(files.locate(checkpoint_name(task), folder, "estimator",
-                                        [checkpoint_name(t) for t in available(folder)]))
+def installed() -> list[str]:
+    """The tasks (depth, seg) the catalog has an estimator for."""
+    have = set(catalog.names("estimator"))
+    return [t for t in TASKS if checkpoint_name(t) in have]
+
+
+def meta(task: str, folder: Path | None = None) -> dict[str, object]:
+    return files.read_meta(catalog.find(checkpoint_name(task), "estimator", folder).card)
+
+
+def load(task: str, folder: Path | None = None) -> Estimator:
+    """The ``task`` estimator (depth or seg), fp32, eval mode; ``folder``: look only there."""
+    if task not in TASKS:
+        raise EstimatorInputError(f"unknown estimator task {task!r}; tasks: {', '.join(TASKS)}")
+    entry = catalog.find(checkpoint_name(task), "estimator", folder)
+    return load_card(entry.card, entry.version)
 
 
 @cache
-def load(task: str, folder: Path = CHECKPOINTS) -> Estimator:
-    """The shipped ``task`` estimator (depth or seg), fp32, eval mode."""
-    if task not in TASKS:
-        raise EstimatorInputError(f"unknown estimator task {task!r}; tasks: {', '.join(TASKS)}")
-    info = meta(task, folder)
+def load_card(json_path: Path, version: str = "") -> Estimator:
+    info = files.read_meta(json_path)
     config = info.get("config")
     cfg = EstimatorConfig.from_json(config if isinstance(config, dict) else {})
-    net = files.load_into(Estimator(cfg), folder / f"{checkpoint_name(task)}.safetensors", info)
+    net = files.load_into(Estimator(cfg), json_path.with_suffix(".safetensors"), info)
     assert isinstance(net, Estimator)
     return net
+
+
+def part(task: str) -> Part:
+    """The engine part of the ``task`` estimator: RGB in [0, 1] -> log-depth or class logits."""
+
+    def source() -> dict[str, Any]:
+        info = meta(task)
+        return {"sha256": str(info.get("sha256", "")), "config": info.get("config")}
+
+    side = Axis("height", 8, 64, 512, step=8), Axis("width", 8, 64, 512, step=8)
+    what = "log-depth in metres [B, 1, H, W]" if task == "depth" else "class logits [B, classes, H, W]"
+    return Part(f"{checkpoint_name(task)}.net", f"RGB in [0, 1] -> {what}",
+                (Port("rgb", "float32", (BATCH_AXIS, 3, *side)),), ("out",), lambda: load(task), source,
+                ("worldgraph.engines.estimate.model",))
 
 
 def run_frames(frames: np.ndarray, run: Run, multiple: int = MULTIPLE) -> torch.Tensor:

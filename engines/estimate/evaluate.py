@@ -47,7 +47,7 @@ def evaluate(data: Path, clips: int = 0, progress: Callable[[int, int], None] | 
     records = read_manifest(data)[: clips or None]
     if not records:
         raise ValueError(f"{data}: no clips in its manifest.jsonl")
-    tasks = api.available()
+    tasks = api.installed()
     si: dict[str, list[float]] = {"flat": []}
     rel: dict[str, list[float]] = {}
     tallies = {"all floor": Tally()}

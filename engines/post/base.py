@@ -8,13 +8,14 @@ import dataclasses
 
 import torch
 
+from .. import catalog
 from .. import weights as files
-from ..wfm.api import CHECKPOINTS, DEFAULT
+from ..wfm.api import DEFAULT
 from ..wfm.model import DiT, WFMConfig
 
 
 def base_config(name: str = DEFAULT) -> WFMConfig:
-    meta = files.read_meta(files.locate(name, CHECKPOINTS, "world-model", [DEFAULT]))
+    meta = files.read_meta(catalog.find(name, "wfm").card)
     return WFMConfig.from_json(meta["config"])
 
 
@@ -27,7 +28,7 @@ def post_trained(cfg: WFMConfig, base: str = DEFAULT) -> DiT:
     if expected != base_cfg:
         raise ValueError(f"{cfg.name}: only action_dim, ray_channels, map_channels and predicts_change may differ "
                          f"from the base {base}")
-    json_path = files.locate(base, CHECKPOINTS, "world-model", [DEFAULT])
+    json_path = catalog.find(base, "wfm").card
     base_net = files.load_into(DiT(base_cfg), json_path.with_suffix(".safetensors"), files.read_meta(json_path))
     return grown(base_net, cfg)
 

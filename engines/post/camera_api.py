@@ -12,17 +12,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import catalog
 from .. import weights as files
-from ..tokenizer import checkpoint as tokenizers
 from ..tokenizer.api import TEMPORAL
 from ..wfm.api import Sampling, WorldModel
-from ..wfm.api import available as wfm_available
 from ..wfm.data import LatentSpace
 from ..wfm.edm import Condition, guided, karras_sigmas, sample
 from ..wfm.model import DiT, WFMConfig
 from .camera import RAY_CHANNELS, CameraInputError, check_intrinsics, check_poses, check_rays, plucker
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 DEFAULT = "camera-cv4x8x8"
 MAX_VARIANTS = 16
 
@@ -148,15 +146,21 @@ def continue_clips(
                       settings.method, progress)
 
 
-def available(folder: Path = CHECKPOINTS) -> list[str]:
-    return wfm_available(folder, kind="camera")
+def load(name: str = DEFAULT, folder: Path | None = None) -> CameraModel:
+    """The camera-conditioned model ``name`` (a catalog name or a path to its .json), checked
+    to take rays and to match the installed tokenizer; ``folder``: look only there."""
+    try:
+        entry = catalog.find(name, folder=folder)
+    except catalog.CheckpointError:
+        catalog.find(name, "camera", folder)  # the same error, naming the camera models there are
+        raise
+    if entry.family not in ("wfm", "action", "camera"):
+        raise files.CheckpointError(f"{entry.card}: a {entry.family} checkpoint, not a camera-conditioned model")
+    return _load(entry.card, entry.version)  # a world model without rays is refused there, saying so
 
 
 @cache
-def load(name: str = DEFAULT, folder: Path = CHECKPOINTS) -> CameraModel:
-    """The camera-conditioned model ``name`` (a shipped name or a path to its .json), checked
-    to take rays and to match the installed tokenizer."""
-    json_path = files.locate(name, folder, "camera-conditioned world-model", available(folder))
+def _load(json_path: Path, version: str) -> CameraModel:
     meta = files.read_meta(json_path)
     try:
         cfg = WFMConfig.from_json(meta["config"])
@@ -170,7 +174,7 @@ def load(name: str = DEFAULT, folder: Path = CHECKPOINTS) -> CameraModel:
     if meta.get("latent_fingerprint") != space.fingerprint:
         raise files.CheckpointError(
             f"{json_path}: trained on the latents of another {cfg.tokenizer} encoder than the one installed "
-            f"({tokenizers.CHECKPOINTS / (cfg.tokenizer + '.json')}); retrain it, or restore that tokenizer")
+            f"({catalog.find(cfg.tokenizer, 'tokenizer').card}); retrain it, or restore that tokenizer")
     net = files.load_into(DiT(cfg), json_path.with_suffix(".safetensors"), meta)
     assert isinstance(net, DiT)
     return CameraModel(WorldModel(net, space, cfg.name))

@@ -1,4 +1,5 @@
-"""Run a model part on a backend: ``engine("cv4x8x8.encode", "onnxruntime")(video)``.
+"""Run a model part on a backend: ``engine(encoder("cv4x8x8"), "onnxruntime")(video)``,
+the ``Part`` (``runtime.spec``) coming from the model's own family.
 
 Backends: ``torch`` (the fp32 reference), ``onnxruntime`` (CPU, CUDA or TensorRT
 execution providers), ``tensorrt`` (native engines). ``auto`` takes TensorRT where there
@@ -11,17 +12,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
-from functools import cache
 from pathlib import Path
 
-from ..export import onnx as exporter
-from ..export.parts import EngineInputError, Part, find, parts
 from .backends import Engine, OrtEngine, TorchEngine, available_providers, check_provider
+from .spec import EngineInputError, Part
 from .store import EngineCache, EngineError, EngineKey, problem
 
-__all__ = ["BACKENDS", "Engine", "EngineError", "EngineInputError", "Resolved", "engine", "key_for", "resolve"]
+__all__ = ["BACKENDS", "Engine", "EngineError", "EngineInputError", "Part", "Resolved", "engine", "key_for",
+           "resolve"]
 
 BACKENDS = ("auto", "torch", "onnxruntime", "tensorrt")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16", "int8")
@@ -85,20 +85,25 @@ def versions() -> str:
                                                               "onnxruntime-gpu", "transformers"))
 
 
-def key_for(part: Part, backend: str, precision: str, opset: int = exporter.OPSET) -> EngineKey:
+def key_for(part: Part, backend: str, precision: str, opset: int | None = None) -> EngineKey:
     """The cache key of ``part``'s files for a backend family (onnx or tensorrt)."""
+    if opset is None:
+        from ..export.onnx import OPSET
+
+        opset = OPSET
     profile = ";".join(f"{a.name}:{a.min}/{a.opt}/{a.max}/{a.step}/{a.offset}" for a in part.axes().values())
     stored = "int8" if precision == "int8" else "fp32" if backend == "onnx" else precision
     return EngineKey(part.name, part.source()["sha256"], backend, stored, opset, profile, part.code_digest(),
                      versions())
 
 
-def entry_state(entry: Path, record: dict[str, object]) -> str:
-    """ok, or why a cache entry would not be used (it is rebuilt on next use)."""
+def entry_state(entry: Path, record: dict[str, object], known: Mapping[str, Part]) -> str:
+    """ok, or why a cache entry would not be used (it is rebuilt on next use); ``known``:
+    the installed models' parts by name."""
     key = record.get("key")
     if not isinstance(key, dict):
         return "incomplete (no record)"
-    part = parts().get(str(key.get("part")))
+    part = known.get(str(key.get("part")))
     if part is None:
         return "for a model that is not installed"
     current = key_for(part, str(key.get("backend")), str(key.get("precision")), int(key.get("opset") or 0))
@@ -111,6 +116,8 @@ def onnx_entry(part: Part, precision: str, cache_dir: EngineCache,
                notice: Callable[[str], None] | None = None) -> Path:
     """The cached ONNX file of ``part`` (fp32, or int8 quantized from the fp32 one), exported
     when missing."""
+    from ..export import onnx as exporter
+
     if precision == "int8":
         fp32 = onnx_entry(part, "fp32", cache_dir, notice)
         entry = cache_dir.get(key_for(part, "onnx", "int8"),
@@ -121,11 +128,10 @@ def onnx_entry(part: Part, precision: str, cache_dir: EngineCache,
     return entry / "model.onnx"
 
 
-def build(name: str | Part, backend: str = "auto", precision: str = "auto", provider: str = "auto",
+def build(part: Part, backend: str = "auto", precision: str = "auto", provider: str = "auto",
           root: Path | None = None, notice: Callable[[str], None] | None = None) -> Engine:
-    """A fresh engine for part ``name`` (building its files when the cache has none)."""
+    """A fresh engine for ``part`` (building its files when the cache has none)."""
     backend, provider, precision = resolve(backend, precision, provider)
-    part = find(name) if isinstance(name, str) else name
     if backend == "torch":
         return TorchEngine(part)
     store = EngineCache(root)
@@ -145,14 +151,14 @@ def tell(message: str) -> None:
     print(f"worldgraph: {message}", file=sys.stderr, flush=True)
 
 
-@cache
-def _cached(name: str, backend: str, precision: str, provider: str, root: Path | None) -> Engine:
-    return build(name, backend, precision, provider, root, tell)
+_made: dict[tuple[str, str, str, str, str, Path], Engine] = {}
 
 
-def engine(name: str, backend: str = "auto", precision: str = "auto", provider: str = "auto") -> Engine:
-    """The engine for part ``name``, made once per process (and built once per machine)."""
-    try:
-        return _cached(name, *resolve(backend, precision, provider)[::2], provider, EngineCache().root)
-    except KeyError as e:
-        raise EngineError(str(e.args[0])) from None
+def engine(part: Part, backend: str = "auto", precision: str = "auto", provider: str = "auto") -> Engine:
+    """The engine for ``part``, made once per process for each checkpoint it is made from
+    (a re-exported checkpoint gets a new one) and built once per machine."""
+    chosen, _, chosen_precision = resolve(backend, precision, provider)
+    key = (part.name, part.source()["sha256"], chosen, chosen_precision, provider, EngineCache().root)
+    if key not in _made:
+        _made[key] = build(part, backend, precision, provider, key[-1], tell)
+    return _made[key]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..export.parts import Part
+from .spec import Part
 from .store import EngineError
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider",

@@ -9,31 +9,17 @@ from typing import Any
 
 import torch
 
-from ..export.parts import Part, parts
 from . import Engine, engine
 from .backends import OrtEngine
+from .spec import Part
 
 INT8_TOLERANCE = 0.1  # int8 trades accuracy for speed: verify reports it and allows this much
-
-
-def select(names: list[str]) -> list[Part]:
-    """Parts by name, a model name standing for all its parts; none named: every part."""
-    known = parts()
-    if not names:
-        return list(known.values())
-    chosen: list[Part] = []
-    for name in names:
-        found = [p for p in known.values() if p.name == name or p.name.startswith(name + ".")]
-        if not found:
-            raise KeyError(f"no model or part {name!r}; known: {', '.join(known)}")
-        chosen += [p for p in found if p not in chosen]
-    return chosen
 
 
 def verify(part: Part, backend: str, precision: str = "auto", provider: str = "auto") -> dict[str, Any]:
     """Max abs difference to torch at batch 1 and 3 (usual sizes) and at the smallest
     sizes, and whether it is within the part's tolerance."""
-    run, reference = engine(part.name, backend, precision, provider), engine(part.name, "torch")
+    run, reference = engine(part, backend, precision, provider), engine(part, "torch")
     worst = 0.0
     cases = [{"batch": 1}, {"batch": 3}, {name: axis.min for name, axis in part.axes().items()}]
     for i, sizes in enumerate(cases):
@@ -79,10 +65,10 @@ def bench(part: Part, choices: list[Choice], batches: tuple[int, ...] = (1, 8),
     """ms per call for each (backend, precision, provider) at each batch size, and the
     speed-up over torch eager measured in the same run."""
     rows = []
-    runs = [engine(part.name, *choice) for choice in choices]
+    runs = [engine(part, *choice) for choice in choices]
     for batch in batches:
         inputs = part.example({"batch": batch})
-        base = time_call(calling(engine(part.name, "torch"), inputs), repeat)
+        base = time_call(calling(engine(part, "torch"), inputs), repeat)
         for run in runs:
             seconds = time_call(calling(run, inputs), repeat)
             backend = f"{run.backend}/{run.provider}" if isinstance(run, OrtEngine) else run.backend

@@ -9,8 +9,8 @@ from typing import Any
 
 import torch
 
-from ..export.parts import Axis, Part
 from .backends import Engine
+from .spec import Axis, Part
 from .store import EngineError
 
 MISSING = ("the tensorrt backend needs TensorRT and an NVIDIA GPU: pip install 'worldgraph[gpu]' "

@@ -22,10 +22,11 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from ..media.files import sha256
+from .names import inside, plain_file
 
 MANIFEST, CLIPS = "manifest.jsonl", "clips"
 BATCH_RECORD = "batch.json"  # worldgraph.batch.store.RECORD: the spec a batch output was made from
@@ -144,15 +145,6 @@ def plain_id(name: str) -> bool:
     return bool(name) and not name.startswith(".") and not any(c in name for c in "/\\\0")
 
 
-def plain_file(name: str, nested: bool = False) -> bool:
-    """Whether ``name`` is a relative name that stays inside its folder (with ``nested``, a
-    ``/``-separated path of plain parts)."""
-    if not name or "\\" in name or "\0" in name or PurePosixPath(name).is_absolute():
-        return False
-    parts = name.split("/")
-    return (nested or len(parts) == 1) and all(p not in ("", ".", "..") for p in parts)
-
-
 def read_records(root: Path) -> list[dict[str, Any]]:
     """The finished items, leniently: lines that are torn or malformed, ids that are not
     plain names, ids seen before and items whose folder is missing are skipped."""
@@ -200,8 +192,3 @@ def _check_files(root: Path, record: dict[str, Any], line: int) -> list[str]:
             if not same:
                 problems.append(f"{path}: checksum differs from the manifest (line {line})")
     return problems
-
-
-def inside(path: Path, root: Path) -> bool:
-    """Whether ``path``, links followed, stays inside ``root`` (links followed too)."""
-    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))

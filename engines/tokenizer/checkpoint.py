@@ -1,5 +1,6 @@
-"""Shipped tokenizer checkpoints: fp16 safetensors + a JSON config with the file's sha256
-(checked by ``engines.weights``). Models load once per process."""
+"""Tokenizer checkpoints: fp16 safetensors + a JSON card with the config and the file's
+sha256 (checked by ``engines.weights``), found through the catalog. A checkpoint loads once
+per process (again only when its weights change)."""
 
 from __future__ import annotations
 
@@ -9,34 +10,36 @@ from typing import Any
 
 import torch
 
+from .. import catalog
 from .. import weights as files
 from ..weights import CheckpointError
 from .model import Tokenizer, TokenizerConfig
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+CHECKPOINTS = catalog.SHIPPED  # where training exports by default
 
-__all__ = ["CHECKPOINTS", "CheckpointError", "available", "export", "latent_statistics", "load"]
+__all__ = ["CHECKPOINTS", "CheckpointError", "export", "latent_statistics", "load", "meta"]
 
 
 def export(model: Tokenizer, name: str, extra: dict[str, Any], folder: Path = CHECKPOINTS) -> Path:
     """Write ``name.safetensors`` (fp16) and ``name.json`` (config, sha256, ``extra``)."""
-    return files.save(model, folder / f"{name}.safetensors", {"config": model.cfg.to_json() | {"name": name}} | extra)
+    card = {"family": "tokenizer", "config": model.cfg.to_json() | {"name": name}}
+    return files.save(model, folder / f"{name}.safetensors", card | extra)
 
 
-def available(folder: Path = CHECKPOINTS) -> list[str]:
-    """The tokenizer checkpoints in ``folder`` (other models' files live there too)."""
-    return sorted(p.stem for p in folder.glob("*.json") if '"fsq_levels"' in p.read_text())
+def meta(name: str, folder: Path | None = None) -> dict[str, Any]:
+    """The card of tokenizer ``name`` (config, sha256, latent statistics, figures): a catalog
+    name, or a path to its .json; ``folder``: look only there."""
+    return files.read_meta(catalog.find(name, "tokenizer", folder).card)
 
 
-def meta(name: str, folder: Path = CHECKPOINTS) -> dict[str, Any]:
-    """The JSON of tokenizer ``name`` (config, sha256, latent statistics, figures)."""
-    return files.read_meta(files.locate(name, folder, "tokenizer", available(folder)))
+def load(name: str, folder: Path | None = None) -> Tokenizer:
+    """The tokenizer ``name`` (a catalog name, or a path to its .json), in eval mode, fp32."""
+    entry = catalog.find(name, "tokenizer", folder)
+    return _load(entry.card, entry.version)
 
 
 @cache
-def load(name: str, folder: Path = CHECKPOINTS) -> Tokenizer:
-    """The tokenizer ``name`` (a shipped name, or a path to its .json), in eval mode, fp32."""
-    json_path = files.locate(name, folder, "tokenizer", available(folder))
+def _load(json_path: Path, version: str) -> Tokenizer:
     info = files.read_meta(json_path)
     try:
         cfg = TokenizerConfig.from_json(info["config"])

@@ -11,13 +11,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import catalog
 from .. import weights as files
 from ..tokenizer.api import TEMPORAL
 from ..wfm.api import Sampling, WFMInputError, WorldModel
 from ..wfm.edm import Denoiser
 from ..wfm.model import DiT
 from .model import MODALITIES, Control, ControlBranch, ControlConfig, ControlledDiT
-from .train import CHECKPOINTS, base_meta, checkpoint_name
+from .train import checkpoint_name
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,14 +32,24 @@ class ControlInput:
     scale: float = 1.0
 
 
-def available(folder: Path = CHECKPOINTS) -> list[str]:
-    """The modalities with a shipped branch."""
-    return [m for m in MODALITIES if (folder / f"{checkpoint_name(m)}.json").exists()]
+def installed() -> list[str]:
+    """The modalities the catalog has a branch for (``controlnet-<modality>``)."""
+    have = set(catalog.names("controlnet"))
+    return [m for m in MODALITIES if checkpoint_name(m) in have]
 
 
-def load_branch(modality: str, world: WorldModel, folder: Path = CHECKPOINTS) -> ControlBranch:
-    """The shipped ``modality`` branch, checked to belong to ``world``'s checkpoint."""
-    return _branch(modality, world.net, world.name, folder)
+def load_branch(modality: str, world: WorldModel, folder: Path | None = None) -> ControlBranch:
+    """The ``modality`` branch (from the catalog, or only ``folder``), checked to belong to
+    ``world``'s checkpoint."""
+    if modality not in MODALITIES:
+        raise WFMInputError(f"unknown control modality {modality!r}; modalities: {', '.join(MODALITIES)}")
+    entry = catalog.find(checkpoint_name(modality), "controlnet", folder)
+    return _branch(entry.card, entry.sha256, world.net, world.name)
+
+
+def branch_of(card: Path, world: WorldModel) -> ControlBranch:
+    """The branch of the checkpoint ``card`` (a .json), checked to belong to ``world``'s checkpoint."""
+    return _branch(card, catalog.entry_of(card, expect="controlnet").version, world.net, world.name)
 
 
 def forget_loaded() -> None:
@@ -47,15 +58,10 @@ def forget_loaded() -> None:
 
 
 @cache
-def _branch(modality: str, net: DiT, name: str, folder: Path) -> ControlBranch:
-    if modality not in MODALITIES:
-        raise WFMInputError(f"unknown control modality {modality!r}; modalities: {', '.join(MODALITIES)}")
-    json_path = files.locate(checkpoint_name(modality), folder, "ControlNet",
-                             [checkpoint_name(m) for m in available(folder)])
+def _branch(json_path: Path, version: str, net: DiT, name: str) -> ControlBranch:
     meta = files.read_meta(json_path)
     cfg = ControlConfig.from_json(meta.get("config", {}))
-    _, base = base_meta(name)
-    if meta.get("base_sha256") != base.get("sha256"):
+    if meta.get("base_sha256") != catalog.find(name, "wfm").sha256:
         raise files.CheckpointError(f"{json_path}: trained on another {cfg.base} checkpoint than the one installed; "
                                     f"retrain it ({meta.get('command', 'worldgraph train controlnet')})")
     branch = files.load_into(ControlBranch(net, cfg), json_path.with_suffix(".safetensors"), meta)
@@ -96,7 +102,7 @@ def transfer(
     input_video: np.ndarray | None = None,
     text: tuple[torch.Tensor, torch.Tensor] | None = None,
     progress: Callable[[int, int], None] | None = None,
-    folder: Path = CHECKPOINTS,
+    folder: Path | None = None,
 ) -> torch.Tensor:
     """Normalized latents [1, C, T', h, w] of ``frames`` frames steered by ``controls``; with
     ``input_video`` the sampler starts from it noised to σ_max instead of from pure noise."""

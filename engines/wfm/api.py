@@ -8,20 +8,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from .. import catalog
 from .. import weights as files
 from ..runtime import engine
+from ..runtime.spec import BATCH, Axis, Part, Port
 from ..text import minilm
-from ..tokenizer import checkpoint as tokenizers
 from ..tokenizer.api import TEMPORAL, TokenizerInputError, frames_to_input, videos_to_frames
+from ..tokenizer.parts import encoder
 from .data import LatentSpace
 from .edm import Condition, Denoiser, guided, karras_sigmas, sample
 from .model import DiT, WFMConfig
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+CHECKPOINTS = catalog.SHIPPED  # where training exports by default
+KINDS = ("wfm", "action", "camera")  # the catalog families of world models: the base, post-trained ones
 DEFAULT = "wfm-cv4x8x8"
 MAX_GUIDANCE, MAX_STEPS = 20.0, 200
 
@@ -56,14 +60,32 @@ class Sampling:
                                 "negative prompt, so it would do nothing; write a prompt or set guidance to 0")
 
 
-def available(folder: Path = CHECKPOINTS, kind: str = "wfm") -> list[str]:
-    """Shipped world models of ``kind``: wfm (the base), or a post-trained action / camera model."""
-    found = []
-    for p in folder.glob("*.json"):
-        text = p.read_text()
-        if '"sigma_data"' in text and files.read_meta(p).get("kind", "wfm") == kind:
-            found.append(p.stem)
-    return sorted(found)
+def available(kind: str = "wfm") -> list[str]:
+    """The world models of ``kind`` in the catalog (kept for the training drivers)."""
+    return catalog.names(kind)
+
+
+def net_part(name: str) -> Part:
+    """The engine part of world model ``name``: the DiT F(c_in x, c_noise, text) one
+    denoiser call evaluates (the sampler stays in Python)."""
+    entry = catalog.find(name, "wfm")
+    cfg = entry.config
+    side = cfg.get("patch", 2)
+    tokens = Axis("tokens", 1, 16, 128)
+
+    def source() -> dict[str, Any]:
+        return {"sha256": catalog.find(name, "wfm").sha256, "config": cfg}
+
+    return Part(
+        f"{name}.net", "the DiT F(c_in x, c_noise, text) one denoiser call evaluates (the sampler stays in Python)",
+        (Port("x", "float32", (BATCH, cfg.get("latent_channels", 16) + 1, Axis("latent_frames", 1, 5, 17),
+                               Axis("grid_h", side, 8, 32, step=side), Axis("grid_w", side, 8, 32, step=side)),
+              "normal"),
+         Port("c_noise", "float32", (BATCH,), "sigma"),
+         Port("text", "float32", (BATCH, tokens, cfg.get("text_dim", 384)), "normal"),
+         Port("text_mask", "bool", (BATCH, tokens), "mask")),
+        ("f",), lambda: load(name).net, source, ("worldgraph.engines.wfm.model",), tolerance=2e-3,
+    )
 
 
 class WorldModel:
@@ -72,7 +94,7 @@ class WorldModel:
 
     def __init__(self, net: DiT, space: LatentSpace, name: str, backend: str = "torch") -> None:
         self.net, self.space, self.name, self.backend = net, space, name, backend
-        self.denoiser = Denoiser(net if backend == "torch" else engine(f"{name}.net", backend), net.cfg.sigma_data)
+        self.denoiser = Denoiser(net if backend == "torch" else engine(net_part(name), backend), net.cfg.sigma_data)
 
     def on(self, backend: str) -> WorldModel:
         """The same model with its networks on ``backend`` (shipped models only)."""
@@ -97,7 +119,7 @@ class WorldModel:
                                 f"multiples of {side} (it was trained at 64x64)")
         if self.backend == "torch":
             return self.space.encode(x)
-        return self.space.normalized(engine(f"{self.space.name}.encode", self.backend)(x))
+        return self.space.normalized(engine(encoder(self.space.name), self.backend)(x))
 
     def decode(self, latents: torch.Tensor) -> np.ndarray:
         """Normalized latents [B, C, T, h, w] -> uint8 frames [B, T', H, W, 3]."""
@@ -163,16 +185,24 @@ class WorldModel:
                           settings.method, progress)
 
 
+def load(name: str = DEFAULT, folder: Path | None = None, kind: str = "wfm") -> WorldModel:
+    """The world model ``name`` (a catalog name or a path to its .json), checked against its
+    tokenizer; ``kind``: what it must be (wfm, action, camera); ``folder``: look only there."""
+    try:
+        entry = catalog.find(name, folder=folder)
+    except catalog.CheckpointError:
+        catalog.find(name, kind, folder)  # the same error, naming the models of this kind
+        raise
+    if entry.family not in KINDS:
+        raise files.CheckpointError(f"{entry.card}: a {entry.family} checkpoint, not a world model")
+    if entry.family != kind:
+        raise files.CheckpointError(f"{entry.card}: the {entry.family}-conditioned world model, not a {kind} one")
+    return _load(entry.card, entry.version)
+
+
 @cache
-def load(name: str = DEFAULT, folder: Path = CHECKPOINTS, kind: str = "wfm") -> WorldModel:
-    """The world model ``name`` (a shipped name or a path to its .json), checked against its
-    tokenizer; ``kind``: what it must be (wfm, action, camera)."""
-    what = "world-model" if kind == "wfm" else f"{kind}-conditioned world-model"
-    json_path = files.locate(name, folder, what, available(folder, kind))
+def _load(json_path: Path, version: str) -> WorldModel:
     meta = files.read_meta(json_path)
-    if meta.get("kind", "wfm") != kind:
-        raise files.CheckpointError(f"{json_path}: the {meta.get('kind', 'wfm')}-conditioned world model, "
-                                    f"not a {kind} one")
     try:
         cfg = WFMConfig.from_json(meta["config"])
     except (KeyError, TypeError, ValueError) as e:
@@ -185,7 +215,7 @@ def load(name: str = DEFAULT, folder: Path = CHECKPOINTS, kind: str = "wfm") -> 
     if meta.get("latent_fingerprint") != space.fingerprint:
         raise files.CheckpointError(
             f"{json_path}: trained on the latents of another {cfg.tokenizer} encoder than the one installed "
-            f"({tokenizers.CHECKPOINTS / (cfg.tokenizer + '.json')}); retrain it, or restore that tokenizer")
+            f"({catalog.find(cfg.tokenizer, 'tokenizer').card}); retrain it, or restore that tokenizer")
     net = files.load_into(DiT(cfg), json_path.with_suffix(".safetensors"), meta)
     assert isinstance(net, DiT)
     return WorldModel(net, space, cfg.name)

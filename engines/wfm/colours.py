@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import catalog
 from ..sim.captions import PALETTE, colour_name
 
 FAMILY_OF = {"brown": "orange"} | {name: name for name in
@@ -40,7 +41,7 @@ SCENE_WEIGHT = 16.0  # picked on the validation scenes (1, 4, 16, 64 tried)
 MIN_AREA, MAX_FRACTION = 5, 0.25  # pixels; share of the frame
 OPENING = np.ones((2, 2), np.uint8)
 SUBJECT = re.compile(r"(?:^|;)\s*an? (\w+) ")
-TABLE = Path(__file__).resolve().parents[1] / "checkpoints" / "colours.safetensors"
+TABLE = catalog.SHIPPED / "colours.safetensors"  # where `worldgraph train colours` writes by default
 
 
 def named(prompt: str) -> Counter[str]:
@@ -54,18 +55,32 @@ def bins(frames: np.ndarray) -> np.ndarray:
     return (q[..., 0] << (2 * BITS)) | (q[..., 1] << BITS) | q[..., 2]
 
 
+def read_table(card: Path) -> np.ndarray:
+    """The class index per bin [2**(3*BITS)] of a colour table, checked against its card."""
+    from safetensors.numpy import load_file
+
+    from ..media.files import sha256
+    from ..weights import CheckpointError, read_meta
+
+    table, meta = card.with_suffix(".safetensors"), read_meta(card)
+    if meta.get("sha256") and sha256(table) != meta["sha256"]:
+        raise CheckpointError(f"{table}: sha256 differs from {card.name}: the file is truncated or not the one "
+                              "the card describes")
+    try:
+        classes = load_file(str(table))["classes"]
+    except (OSError, KeyError, ValueError) as e:
+        raise CheckpointError(f"{table}: cannot read the colour table ({e}); "
+                              "rebuild it with `worldgraph train colours --data DIR`") from None
+    if classes.shape != (1 << (3 * BITS),) or int(classes.max(initial=0)) >= len(CLASSES):
+        raise CheckpointError(f"{table}: not a colour table of {BITS}-bit bins over {len(CLASSES)} classes "
+                              f"(shape {list(classes.shape)})")
+    return classes
+
+
 @cache
 def _family_of_bin() -> np.ndarray:
     """Per bin, the index into FAMILIES of its colour's family, or -1."""
-    from safetensors.numpy import load_file
-
-    from ..weights import CheckpointError
-
-    try:
-        classes = load_file(str(TABLE))["classes"]
-    except (OSError, KeyError, ValueError) as e:
-        raise CheckpointError(f"{TABLE}: cannot read the colour table ({e}); "
-                              "rebuild it with `worldgraph train colours --data DIR`") from None
+    classes = read_table(catalog.find("colours", "colours").card)
     lookup = np.array([FAMILIES.index(FAMILY_OF[c]) if c in FAMILY_OF else -1 for c in CLASSES])
     return lookup[classes.astype(np.int64)]
 
@@ -161,7 +176,9 @@ def export_table(counts: np.ndarray, meta: dict[str, Any], path: Path = TABLE) -
         save_file({"classes": classes}, str(tmp))
     pixels = dict(zip(CLASSES, counts.sum(1).astype(int).tolist(), strict=True))
     with atomic_output(path.with_suffix(".json")) as tmp:
-        tmp.write_text(json.dumps(meta | {"classes": list(CLASSES), "bits": BITS, "scene_weight": SCENE_WEIGHT,
-                                          "pixels": pixels, "sha256": sha256(path)}, indent=1) + "\n")
+        card = {"family": "colours", "name": path.stem} | meta | {
+            "classes": list(CLASSES), "bits": BITS, "scene_weight": SCENE_WEIGHT, "pixels": pixels,
+            "sha256": sha256(path)}
+        tmp.write_text(json.dumps(card, indent=1) + "\n")
     _family_of_bin.cache_clear()
     return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .cli import EXIT_OK, stage_progress
+from .cli_common import EXIT_OK, stage_progress
 
 
 def eval_action(args: argparse.Namespace) -> int:

@@ -8,20 +8,19 @@ usage, 130 cancelled (Ctrl-C).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from worldgraph import __version__, curate_cli, edit_cli, engines_cli
+from worldgraph import __version__, curate_cli, edit_cli, engines_cli, models_cli
 from worldgraph.batch import cli as batch_cli
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+from .cli_common import EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID, EXIT_OK, stage_progress
 
 EPILOG = """exit codes:
   0    success (a branch blocked by a guardrail is a result, not a failure)
@@ -74,19 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "a `worldgraph batch` output or a `worldgraph curate` output")
     check.add_argument("--json", action="store_true", help="a JSON report on stdout")
 
-    train = commands.add_parser("train", help="train a model (resumes where it stopped)")
+    train = commands.add_parser("train", help="train a model (resumes where it stopped)",
+                                epilog="{recipes}\n{models}", formatter_class=models_cli.GeneratedHelp)
     train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard", "action",
                                         "camera", "colours"])
-    train.add_argument("--recipe", help="tokenizer: cv4x8x8 or dv4x8x8 (-decoder, -decoder-ssim, -decoder-balanced), "
-                                        "cv4x8x8-decoder-ssim6 (-ssim20), "
-                                        "cv4x8x8-v2, dv4x8x8-v2 (-balanced): the encoder too; "
-                                        "wfm: wfm-cv4x8x8 (-gpu), wfm-cv4x8x8-v2 (from it, on cv4x8x8-v2 latents); "
-                                        "controlnet: controlnet (-long), "
-                                        "with --modality all controlnet-joint (-all, -high, -gpu: fresh branches); "
-                                        "ar: ar-dv4x8x8 (-gpu); "
-                                        "estimator: estimate-depth or estimate-seg; "
-                                        "action: action-cv4x8x8, action-pusher-cv4x8x8 (and others in "
-                                        "engines/post/action_train.py); camera: camera-cv4x8x8")
+    train.add_argument("--recipe", help="the recipe to train (each family's are listed below)")
     train.add_argument("--modality", choices=["vis", "edge", "depth", "seg", "all"],
                        help="controlnet: the branch to train, or all: fine-tune the four shipped ones together")
     train.add_argument("--data", type=Path,
@@ -101,10 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-export", action="store_true",
                        help="do not write the shipped checkpoint when training ends")
 
-    evaluate = commands.add_parser("eval", help="measure a model on held-out clips")
+    evaluate = commands.add_parser("eval", help="measure a model on held-out clips",
+                                   epilog="{models}", formatter_class=models_cli.GeneratedHelp)
     evaluate.add_argument("what", choices=["tokenizer", "wfm", "ar", "estimator", "action", "camera"])
-    evaluate.add_argument("--model", help="a shipped name or a checkpoint .json (wfm: default wfm-cv4x8x8; "
-                                          "ar: default ar-dv4x8x8)")
+    evaluate.add_argument("--model", help="a catalog name (listed below) or a checkpoint .json (wfm: default "
+                                          "wfm-cv4x8x8; ar: default ar-dv4x8x8)")
     evaluate.add_argument("--data", type=Path, required=True, help="a held-out dataset folder")
     evaluate.add_argument("--clips", type=int, default=0, help="only the first clips (default: all)")
     evaluate.add_argument("--frames", type=int, default=17, help="frames per clip (1 + 4k)")
@@ -140,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     guard.add_argument("--json", action="store_true", help="JSON lines: prompt, verdict, stage, categories, reason")
 
     engines_cli.add_parser(commands)
+    models_cli.add_parser(commands)
     batch_cli.add_parser(commands)
     edit_cli.add_parser(commands)
     curate_cli.add_parser(commands)
@@ -581,21 +574,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@contextlib.contextmanager
-def stage_progress() -> Iterator[Callable[[str, int, int], None]]:
-    """A bar on a terminal for an evaluation's stages: ``progress(stage, done, total)``."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task("loading", total=None)
-
-        def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total)
-
-        yield progress
-
-
 def eval_wfm(args: argparse.Namespace) -> int:
     from worldgraph.engines.weights import CheckpointError
     from worldgraph.engines.wfm.api import DEFAULT, Sampling, WFMInputError, load
@@ -734,4 +712,4 @@ def cmd_verify(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "nodes": cmd_nodes, "verify": cmd_verify,
             "transfer": cmd_transfer, "train": cmd_train, "eval": cmd_eval, "guard": cmd_guard,
             "engines": engines_cli.cmd_engines, "batch": batch_cli.cmd_batch,
-            "curate": curate_cli.cmd_curate}
+            "curate": curate_cli.cmd_curate, "models": models_cli.cmd_models, "edit": edit_cli.cmd_edit}

@@ -60,7 +60,7 @@ def cmd_curate(args: argparse.Namespace) -> int:
     from worldgraph.engines.curate.pipeline import make_config
     from worldgraph.nodes import WorldgraphError
 
-    from .cli import stage_progress
+    from .cli_common import stage_progress
 
     try:
         overrides = parse_sets(args.sets)

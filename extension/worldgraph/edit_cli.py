@@ -16,9 +16,6 @@ def add_parser(commands: Any) -> None:
     edit.add_argument("graph", type=Path, nargs="?", help="a .usda graph file to open")
     edit.add_argument("--screenshot", type=Path, metavar="PNG",
                       help="open the graph, lay it out, write a PNG of the whole window and exit")
-    from worldgraph.cli import COMMANDS  # cli dispatches by name; the command lives here
-
-    COMMANDS["edit"] = cmd_edit
 
 
 def cmd_edit(args: argparse.Namespace) -> int:

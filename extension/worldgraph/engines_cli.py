@@ -34,20 +34,22 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_engines(args: argparse.Namespace) -> int:
-    from worldgraph.engines.runtime import EngineError, checks, resolve
+    from worldgraph.engines.families import select
+    from worldgraph.engines.runtime import EngineError, resolve
+    from worldgraph.engines.weights import CheckpointError
     from worldgraph.nodes import WorldgraphError
 
     if args.action == "list":
         return list_engines(args)
     try:
-        chosen = checks.select(args.parts)
+        chosen = select(args.parts)
         resolve(args.backend, args.precision, args.provider)
         if args.action == "build":
             return build(chosen, args)
         if args.action == "verify":
             return verify(chosen, args)
         return bench(chosen, args)
-    except (EngineError, KeyError) as e:
+    except (EngineError, CheckpointError, KeyError) as e:
         raise WorldgraphError(str(e.args[0]) if isinstance(e, KeyError) else str(e)) from None
 
 
@@ -59,7 +61,7 @@ def build(chosen: list[Any], args: argparse.Namespace) -> int:
     from worldgraph.engines.runtime import engine
 
     for part in chosen:
-        run = engine(part.name, args.backend, args.precision, args.provider)
+        run = engine(part, args.backend, args.precision, args.provider)
         emit(args, {"part": part.name, "backend": run.backend, "precision": run.precision, "built": True},
              f"ready: {part.name} on {run.backend} {run.precision}")
     return 0
@@ -93,7 +95,7 @@ def bench(chosen: list[Any], args: argparse.Namespace) -> int:
 
 
 def list_engines(args: argparse.Namespace) -> int:
-    from worldgraph.engines.export.parts import parts
+    from worldgraph.engines.families import parts
     from worldgraph.engines.runtime import entry_state
     from worldgraph.engines.runtime.store import EngineCache
 
@@ -102,7 +104,8 @@ def list_engines(args: argparse.Namespace) -> int:
     built: list[dict[str, Any]] = []
     for entry, record in store.entries():
         size = sum(f.stat().st_size for f in entry.iterdir() if f.is_file())
-        built.append({"entry": entry.name, "state": entry_state(entry, record), "megabytes": round(size / 2**20, 1)})
+        built.append({"entry": entry.name, "state": entry_state(entry, record, known),
+                      "megabytes": round(size / 2**20, 1)})
     if args.json:
         print(json.dumps({"cache": str(store.root), "parts": {n: p.doc for n, p in known.items()},
                           "built": built}))

@@ -26,13 +26,15 @@ def use_backend(graph: Any, backend: str) -> list[str]:
     return changed
 
 
-def part_engine(part: str, backend: str) -> Any:
-    """The engine of ``part`` on ``backend``, its failures as node errors."""
+def part_engine(part: Any, backend: str) -> Any:
+    """The engine of ``part`` (a ``runtime.spec.Part`` from the model's family) on
+    ``backend``, its failures as node errors."""
     from worldgraph.engines.runtime import EngineError, engine
+    from worldgraph.engines.weights import CheckpointError
 
     try:
         return engine(part, backend)
-    except EngineError as e:
+    except (EngineError, CheckpointError) as e:
         raise NodeError(str(e)) from None
 
 

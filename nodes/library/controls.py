@@ -130,11 +130,11 @@ def _estimate(task: str, video: Video, backend: str) -> np.ndarray:
 
     from ..errors import NodeError
 
-    if task not in api.available():
-        raise NodeError(f"no {task} estimator is installed (engines/checkpoints/estimate-{task}.json); "
+    if task not in api.installed():
+        raise NodeError(f"no {task} estimator is installed (estimate-{task}; see `worldgraph models list`); "
                         f"train one with: worldgraph train estimator --recipe estimate-{task} --data DATASET")
     try:
-        engine = part_engine(f"estimate-{task}.net", backend)
+        engine = part_engine(api.part(task), backend)
         return api.depth(video.frames, engine) if task == "depth" else api.classes(video.frames, engine)
     except (api.EstimatorInputError, *engine_errors()) as e:
         raise NodeError(str(e)) from None

@@ -9,9 +9,10 @@ from ..errors import NodeError
 from ..schema import Input, Output, node
 from ..types import BOOL, ENUM, LATENT, VIDEO, Latent, Video
 from .backend import backend_input, engine_errors, part_engine
+from .models import ModelChoices
 
-# the -v2 ones: sharper motion, latents and tokens the world models do not use yet
-MODELS = ("cv4x8x8", "dv4x8x8", "cv4x8x8-v2", "dv4x8x8-v2")
+# the catalog's tokenizers; the -v2 ones: sharper motion, latents and tokens the world models do not use yet
+MODELS = ModelChoices("tokenizer", "cv4x8x8")
 
 
 def _tokenizer(name: str) -> Any:
@@ -37,6 +38,7 @@ def _tokenizer(name: str) -> Any:
 def Encode(ctx: Context, video: Video, model: str, pad: bool, backend: str) -> dict[str, Latent]:
     """Encode a clip into the tokenizer's latent space (the first frame on its own)."""
     from worldgraph.engines.tokenizer.api import TokenizerInputError, frames_to_input
+    from worldgraph.engines.tokenizer.parts import encoder
 
     _tokenizer(model)
     try:
@@ -44,7 +46,7 @@ def Encode(ctx: Context, video: Video, model: str, pad: bool, backend: str) -> d
     except TokenizerInputError as e:
         raise NodeError(str(e)) from None
     try:
-        z = part_engine(f"{model}.encode", backend)(x)[0].numpy()
+        z = part_engine(encoder(model), backend)(x)[0].numpy()
     except engine_errors() as e:
         raise NodeError(str(e)) from None
     return {"latent": Latent(z, model, video.frames.shape[0], video.fps)}
@@ -60,6 +62,7 @@ def Decode(ctx: Context, latent: Latent, backend: str) -> dict[str, Video]:
     import torch
 
     from worldgraph.engines.tokenizer.api import output_to_frames
+    from worldgraph.engines.tokenizer.parts import decoder
 
     tokenizer = _tokenizer(latent.tokenizer)
     z = torch.from_numpy(latent.values)[None].float()
@@ -67,7 +70,7 @@ def Decode(ctx: Context, latent: Latent, backend: str) -> dict[str, Video]:
         raise NodeError(f"latent has {z.shape[1]} channels, {latent.tokenizer} decodes "
                         f"{tokenizer.cfg.code_channels}")
     try:
-        y = part_engine(f"{latent.tokenizer}.decode", backend)(z)
+        y = part_engine(decoder(latent.tokenizer), backend)(z)
     except engine_errors() as e:
         raise NodeError(str(e)) from None
     return {"video": Video(output_to_frames(y, latent.frames or None), latent.fps)}

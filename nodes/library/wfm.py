@@ -32,6 +32,7 @@ from ..types import (
     Video,
 )
 from .backend import backend_input, engine_errors
+from .models import ModelChoices
 
 
 def sampling_inputs(guidance: float) -> list[Input]:
@@ -50,16 +51,17 @@ def sampling_inputs(guidance: float) -> list[Input]:
     ]
 
 
-# The base world models; ControlNets and post-trained models build on the first one.
-MODELS = ("wfm-cv4x8x8", "wfm-cv4x8x8-v2")  # v2: on cv4x8x8-v2's latents, which keep more motion
+# The catalog's base world models; ControlNets and post-trained models build on wfm-cv4x8x8,
+# wfm-cv4x8x8-v2 works on cv4x8x8-v2's latents, which keep more motion.
+MODELS = ModelChoices("wfm", "wfm-cv4x8x8")
 
 
 def model_input() -> Input:
-    return Input("model", ENUM, MODELS[0], "the world model (and so the tokenizer its latents decode with)",
+    return Input("model", ENUM, MODELS.default, "the world model (and so the tokenizer its latents decode with)",
                  choices=MODELS)
 
 
-def world_model(backend: str, name: str = MODELS[0]) -> Any:
+def world_model(backend: str, name: str = MODELS.default) -> Any:
     from worldgraph.engines.wfm.api import load
 
     try:

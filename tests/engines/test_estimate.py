@@ -133,7 +133,7 @@ def test_a_missing_or_damaged_checkpoint_is_named(tmp_path):
         api.load("normals", tmp_path)
 
 
-@pytest.mark.skipif(api.available() != ["depth", "seg"], reason="the shipped estimators are not installed")
+@pytest.mark.skipif(api.installed() != ["depth", "seg"], reason="the shipped estimators are not installed")
 def test_the_shipped_estimators_beat_the_trivial_answers_on_new_clips(clips):
     result = evaluate(clips)
     depth, seg = result["depth"]["si_rmse"], result["seg"]["miou"]

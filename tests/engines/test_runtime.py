@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from worldgraph.engines.export.parts import BATCH, Axis, EngineInputError, Part, Port, TokenizerHalf, find
+from worldgraph.engines.guard.classifier import part as guard_part
 from worldgraph.engines.runtime import EngineError, build, key_for, resolve
 from worldgraph.engines.runtime.backends import OrtEngine
+from worldgraph.engines.runtime.spec import BATCH, Axis, EngineInputError, Part, Port
 from worldgraph.engines.tokenizer.model import PRESETS, Tokenizer
+from worldgraph.engines.tokenizer.parts import TokenizerHalf
 
 
 def tiny_encoder() -> torch.nn.Module:
@@ -145,7 +147,7 @@ def test_wrong_inputs_are_refused_on_every_backend(part, ort_engine, inputs, mes
 
 
 def test_shared_axes_must_agree():
-    guard = find("prompt_guard")
+    guard = guard_part()
     with pytest.raises(EngineInputError, match="batch 2 where another input has 1"):
         guard.check((torch.ones(1, 5, dtype=torch.int64), torch.ones(2, 5, dtype=torch.int64)))
 

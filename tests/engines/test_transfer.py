@@ -171,7 +171,7 @@ def test_bad_transfer_requests_are_named(branches, controls, frames, words):
 
 
 def test_a_modality_without_a_branch_checkpoint_is_named(branches):
-    with pytest.raises(CheckpointError, match=r"no ControlNet checkpoint 'controlnet-seg'.*shipped: controlnet-edge"):
+    with pytest.raises(CheckpointError, match=r"no ControlNet checkpoint 'controlnet-seg'.*installed there: controlnet-edge"):
         transfer(wfm.load(), "x", [ControlInput("seg", edges())], Sampling(steps=1, guidance=0.0), 5, folder=branches)
 
 

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from worldgraph.cli import main
-from worldgraph.engines.wfm.api import available
+from worldgraph.engines import catalog
 
 from ..conftest import SAMPLES
 
 
 def test_the_action_model_ships():
     # the default, and the model it was fine-tuned from (its recipe starts there)
-    assert available(kind="action") == ["action-cv4x8x8", "action-pusher-cv4x8x8"]
+    assert catalog.names("action") == ["action-cv4x8x8", "action-pusher-cv4x8x8"]
 
 
 def test_action_video2world_graph_writes_truth_over_prediction(capsys, tmp_path):

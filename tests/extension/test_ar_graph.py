@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from worldgraph.cli import main
-from worldgraph.engines.ar.api import available
+from worldgraph.engines import catalog
 
 from ..conftest import SAMPLES
 
@@ -14,7 +14,7 @@ GRAPH = SAMPLES / "graphs" / "ar_video2world.usda"
 
 
 def test_the_autoregressive_model_ships():
-    assert "ar-dv4x8x8" in available()
+    assert "ar-dv4x8x8" in catalog.names("ar")
 
 
 def test_ar_video2world_graph_writes_a_sheet_of_truth_over_prediction(capsys, tmp_path):

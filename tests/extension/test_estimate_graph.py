@@ -13,7 +13,7 @@ from worldgraph.engines.sim.pipeline import ClipSettings
 from worldgraph.engines.sim.randomize import RandomizeConfig
 from worldgraph.nodes import Executor, Graph, default_registry
 
-pytestmark = pytest.mark.skipif(api.available() != ["depth", "seg"], reason="the estimators are not installed")
+pytestmark = pytest.mark.skipif(api.installed() != ["depth", "seg"], reason="the estimators are not installed")
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from worldgraph.cli import main
+from worldgraph.engines import catalog
 from worldgraph.engines.media.video import read_video
-from worldgraph.engines.tokenizer.checkpoint import available
 
 from ..conftest import SAMPLES
 
@@ -15,7 +15,7 @@ GRAPH = SAMPLES / "graphs" / "tokenizer_roundtrip.usda"
 
 
 def test_both_checkpoints_ship_with_their_checksums():
-    assert {"cv4x8x8", "dv4x8x8", "cv4x8x8-v2", "dv4x8x8-v2"} <= set(available())
+    assert {"cv4x8x8", "dv4x8x8", "cv4x8x8-v2", "dv4x8x8-v2"} <= set(catalog.names("tokenizer"))
 
 
 def test_round_trip_graph_reconstructs_an_unseen_clip(capsys, tmp_path):

@@ -7,7 +7,7 @@ import numpy as np
 
 from worldgraph.cli import main
 from worldgraph.engines.media.video import read_video, write_video
-from worldgraph.engines.transfer.api import available
+from worldgraph.engines.transfer.api import installed
 from worldgraph.nodes import Executor, Graph, default_registry
 from worldgraph.nodes.types import Control
 
@@ -17,7 +17,7 @@ GRAPH = SAMPLES / "graphs" / "sim2real.usda"
 
 
 def test_the_edge_branch_ships():
-    assert "edge" in available()
+    assert "edge" in installed()
 
 
 def test_sim2real_graph_writes_the_clip_its_scene_and_a_sheet(capsys, tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from worldgraph.cli import main
-from worldgraph.engines.wfm.api import available
+from worldgraph.engines import catalog
 
 from ..conftest import SAMPLES
 
@@ -14,7 +14,7 @@ GRAPH = SAMPLES / "graphs" / "video2world.usda"
 
 
 def test_the_world_model_ships():
-    assert "wfm-cv4x8x8" in available()
+    assert "wfm-cv4x8x8" in catalog.names("wfm")
 
 
 def test_video2world_graph_writes_a_sheet_of_truth_over_prediction(capsys, tmp_path):

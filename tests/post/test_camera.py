@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from worldgraph.engines import catalog
 from worldgraph.engines.post import camera_api, camera_eval, camera_pose
 from worldgraph.engines.post.camera import (
     CameraInputError,
@@ -223,7 +224,7 @@ def test_node_path_sources_name_what_is_missing(tmp_path):
     assert route.poses.shape == (17, 4, 4)
 
 
-@pytest.mark.skipif(not (camera_api.CHECKPOINTS / "camera-cv4x8x8.json").exists(), reason="no shipped camera model")
+@pytest.mark.skipif("camera-cv4x8x8" not in catalog.names("camera"), reason="no shipped camera model")
 def test_node_generates_variants_stacked(tmp_path):
     from worldgraph.nodes.library.wfm import CameraControl
 
