@@ -1,10 +1,11 @@
-"""Prompt guard on the held-out split of the shipped prompt set (phrases never seen in
-training): unsafe recall and benign false-positive rate for the blocklist alone, the
-classifier alone and both, on the prompts as written and on obfuscated copies of the
-unsafe ones; latency per prompt. Targets: both stages together recall >= 0.95 with a
-false-positive rate <= 0.05; <= 20 ms per prompt. Face blur: detection recall on the
-faces in scikit-image's photographs (LFW crops, astronaut), false faces on non-faces and
-on sim clips, frames/s at 256x256.
+"""Prompt guard on the held-out split of the shipped prompt set (templates and words never
+seen in training, see engines/guard/data/make_prompts.py): unsafe recall and benign
+false-positive rate for the blocklist alone, the classifier alone and both, overall and on
+the obfuscated and hard-benign subsets (``worldgraph eval guard`` computes the same);
+latency per prompt (torch). Targets: both stages
+recall >= 0.97 with a false-positive rate <= 0.03. Face blur: detection recall on the faces
+in scikit-image's photographs (LFW crops, astronaut), false faces on non-faces and on sim
+clips, frames/s at 256x256.
 
     python benchmarks/guard_accuracy.py
 """
@@ -16,28 +17,26 @@ import time
 import numpy as np
 
 from worldgraph.engines.guard.classifier import load_prompts
+from worldgraph.engines.guard.evaluate import evaluate
 from worldgraph.engines.guard.prompt import guard_for
 
-SWAPS = {"a": "4", "e": "3", "o": "0", "i": "1", "s": "$"}
 
-
-def obfuscate(prompt: str, k: int) -> str:
-    """Leetspeak, look-alike Cyrillic letters, zero-width joiners and accents, by turns."""
-    if k % 4 == 0:
-        return "".join(SWAPS.get(c, c) for c in prompt)
-    if k % 4 == 1:
-        return prompt.replace("o", "\u043e").replace("a", "\u0430").replace("e", "\u0435")
-    if k % 4 == 2:
-        return "\u200d".join(prompt)
-    return prompt.replace("e", "\u00e9").replace("a", "\u00e0").upper()
-
-
-def rates(guard, unsafe: list[str], safe: list[str]) -> tuple[float, float, float]:
+def prompts() -> None:
+    result = evaluate()
+    print(f"prompt guard, {result['prompts']} held-out prompts, threshold {result['threshold']}, "
+          f"checkpoint {str(result['checkpoint']['sha256'])[:12]}:")
+    for stage, f in result["stages"].items():
+        sub = f["subsets"]
+        print(f"  {stage:>10}: recall {f['unsafe_recall']:.3f} (obfuscated {sub['obfuscated']['recall']:.3f}), "
+              f"false-positive rate {f['benign_false_positive_rate']:.3f} "
+              f"(hard benign {sub['hard_benign']['false_positive_rate']:.3f})")
+    rows = [r["prompt"] for r in load_prompts() if r["split"] == "heldout"][:200]
+    guard = guard_for()
+    guard.check("warm up")
     t0 = time.perf_counter()
-    caught = sum(not guard.check(p).safe for p in unsafe)
-    false = sum(not guard.check(p).safe for p in safe)
-    ms = (time.perf_counter() - t0) / (len(unsafe) + len(safe)) * 1e3
-    return caught / len(unsafe), false / len(safe), ms
+    for p in rows:
+        guard.check(p)
+    print(f"  latency: {(time.perf_counter() - t0) / len(rows) * 1e3:.1f} ms per prompt (both stages)")
 
 
 def faces() -> None:
@@ -79,17 +78,7 @@ def sim_false_faces() -> None:
 
 
 def main() -> None:
-    rows = [r for r in load_prompts() if r["split"] == "heldout"]
-    unsafe = [r["prompt"] for r in rows if r["label"] == "unsafe"]
-    safe = [r["prompt"] for r in rows if r["label"] == "safe"]
-    tricky = [obfuscate(p, k) for k, p in enumerate(unsafe)]
-    print(f"held-out: {len(unsafe)} unsafe, {len(safe)} safe prompts (+{len(tricky)} obfuscated unsafe)")
-    guard_for(True, True).check("warm up")
-    for name, guard in (("blocklist alone ", guard_for(True, False)), ("classifier alone", guard_for(False, True)),
-                        ("both stages     ", guard_for(True, True))):
-        recall, fpr, ms = rates(guard, unsafe, safe)
-        obf, _, _ = rates(guard, tricky, safe[:1])
-        print(f"  {name}: recall {recall:.3f} (obfuscated {obf:.3f}), false-positive rate {fpr:.3f}, {ms:.1f} ms/prompt")
+    prompts()
     faces()
     sim_false_faces()
 

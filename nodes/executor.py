@@ -30,7 +30,7 @@ from .events import (
 from .graph import Graph, NodeInstance
 from .problems import GraphInvalid
 from .schema import REQUIRED, NodeType
-from .types import ASSET, FILE, summarize
+from .types import ASSET, FILE, Verdict, summarize
 from .validate import validate
 
 
@@ -68,6 +68,13 @@ class RunResult:
     def files(self) -> list[Path]:
         """Files the graph's nodes wrote (or found cached), in graph order."""
         return [v for outs in self.outputs.values() for v in outs.values() if isinstance(v, Path)]
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        """Every guardrail verdict of the run ("node.output" -> its summary, which names the
+        stages that ran and their settings); a blocking guard's is in ``blocked`` instead."""
+        return {f"{node}.{name}": v.summary() for node, outs in self.outputs.items()
+                for name, v in outs.items() if isinstance(v, Verdict)}
 
 
 class Executor:

@@ -184,9 +184,11 @@ class Verdict:
     categories: tuple[str, ...] = ()
     stage: str = ""  # which check decided
     score: float | None = None
+    guards: tuple[str, ...] = ()  # every stage: whether it ran, and with which settings
 
     def summary(self) -> str:
-        return "safe" if self.safe else "blocked: " + "; ".join(self.reasons)
+        ran = f" [{'; '.join(self.guards)}]" if self.guards else ""
+        return ("safe" if self.safe else "blocked: " + "; ".join(self.reasons)) + ran
 
 
 @dataclass(frozen=True, eq=False)

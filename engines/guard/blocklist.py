@@ -2,7 +2,11 @@
 
 An entry matches whole words of the folded prompt or of its lemmas; a long word (6+
 letters) also matches a near spelling (SequenceMatcher ratio >= (len - 0.4) / len, as
-Cosmos does); letters spaced out ("b o m b") are read joined.
+Cosmos does); letters spaced out ("b o m b") and a listed word split in pieces ("bo mb",
+"co\\tcaine") are read joined. An allowed phrase exempts only its own words: an entry that
+reaches past it still matches, and an allowed phrase that ends in a listed word followed by
+an object ("bath bomb the school") is read as that word used as a verb and exempts nothing.
+A listed word right after "no" or "without" ("no nudity") is a wish to avoid it, not a match.
 """
 
 from __future__ import annotations
@@ -10,11 +14,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cached_property
 from pathlib import Path
 
-from .text import fold, lemma, lemmas, words
+from .text import fold, join_split, lemma, lemmas, tokens, words
 
 LISTS = Path(__file__).resolve().parent / "lists"
+NEGATIONS = frozenset({"no", "not", "without", "avoid", "non"})
+# words that start an object: after a listed word they make it a verb ("bomb the school")
+OBJECTS = frozenset({"the", "a", "an", "this", "that", "these", "those", "his", "her", "their", "our", "my",
+                     "your", "its", "them", "him", "us", "me", "everyone", "everybody", "people", "it"})
+MEASURES = frozenset({"size", "shape", "colour", "color", "length", "width", "height", "weight", "way"})
 
 
 class ListError(Exception):
@@ -55,28 +65,47 @@ class Blocklist:
             lists.exact |= {" ".join(words(line)) for line in _lines(path) if words(line)}
         return lists
 
-    def allowed_removed(self, prompt: str) -> list[str]:
-        """The prompt's words with the allowed phrases taken out (what is left to judge)."""
-        return [t for t in _remove(_join_spelled(words(prompt)), self.allow) if t != "|"]
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every word of a blocked entry (lemmas): what a split word is joined back into."""
+        return frozenset(w for entry in self.block for w in entry)
+
+    def words(self, prompt: str) -> list[str]:
+        """The prompt's words as this list reads them: folded, leetspeak and split words undone."""
+        return join_split(tokens(fold(prompt)), self.vocabulary)
 
     def check(self, prompt: str) -> list[Match]:
         """Every entry the prompt matches (empty when it passes)."""
-        tokens = _join_spelled(words(prompt))
-        if " ".join(tokens) in self.exact:
-            return [Match("exact", " ".join(tokens), fold(prompt).strip())]
-        tokens = _remove(tokens, self.allow)
-        forms = [tokens, lemmas(tokens)]
+        toks = self.words(prompt)
+        if " ".join(toks) in self.exact:
+            return [Match("exact", " ".join(toks), fold(prompt).strip())]
+        spans = self._allowed(toks)
+        forms = [toks, lemmas(toks)]
         found: list[Match] = []
         for entry, category in self.block.items():
-            for seq in forms:
-                hit = _find(seq, entry)
-                if hit is not None:
-                    found.append(Match(category, " ".join(entry), " ".join(tokens[hit : hit + len(entry)])))
-                    break
-            else:
-                if len(entry) == 1 and len(entry[0]) >= 6 and (near := _near(entry[0], tokens)):
-                    found.append(Match(category, entry[0], near))
+            hit = next((i for seq in forms for i in _find_all(seq, entry)
+                        if not _exempt(i, i + len(entry), spans, toks)), None)
+            if hit is not None:
+                found.append(Match(category, " ".join(entry), " ".join(toks[hit : hit + len(entry)])))
+            elif len(entry) == 1 and len(entry[0]) >= 6 and (near := _near(entry[0], toks, spans)):
+                found.append(Match(category, entry[0], near))
         return found
+
+    def _allowed(self, toks: list[str]) -> list[tuple[int, int]]:
+        """The spans of the allowed phrases in the prompt, less those used as cover."""
+        spans = []
+        for phrase in self.allow:
+            for i in _find_all(toks, phrase):
+                end = i + len(phrase)
+                if not self._cover(toks, end):
+                    spans.append((i, end))
+        return spans
+
+    def _cover(self, toks: list[str], end: int) -> bool:
+        """An allowed phrase ending in a listed word, followed by an object: that word is a verb."""
+        if end >= len(toks) or toks[end] not in OBJECTS or lemma(toks[end - 1]) not in self.vocabulary:
+            return False
+        return not (toks[end] == "the" and end + 1 < len(toks) and toks[end + 1] in MEASURES)
 
 
 def _lines(path: Path) -> list[str]:
@@ -91,41 +120,24 @@ def _lines(path: Path) -> list[str]:
     return [s for s in (line.strip() for line in text.splitlines()) if s and not s.startswith("#")]
 
 
-def _find(seq: list[str], entry: tuple[str, ...]) -> int | None:
+def _find_all(seq: list[str], entry: tuple[str, ...]) -> list[int]:
     n = len(entry)
-    for i in range(len(seq) - n + 1):
-        if tuple(seq[i : i + n]) == entry:
-            return i
-    return None
+    return [i for i in range(len(seq) - n + 1) if seq[i] == entry[0] and tuple(seq[i : i + n]) == entry]
 
 
-def _remove(tokens: list[str], phrases: list[tuple[str, ...]]) -> list[str]:
-    """Allowed phrases are replaced by a break, so they neither match nor join neighbours."""
-    out = list(tokens)
-    for phrase in phrases:
-        while (i := _find(out, phrase)) is not None:
-            out[i : i + len(phrase)] = ["|"]
-    return out
+def _exempt(start: int, end: int, spans: Sequence[tuple[int, int]], toks: list[str]) -> bool:
+    """Words inside one allowed span, or negated ("no nudity")."""
+    if start > 0 and toks[start - 1] in NEGATIONS:
+        return True
+    return any(a <= start and end <= b for a, b in spans)
 
 
-def _join_spelled(tokens: list[str]) -> list[str]:
-    """Runs of three or more single letters ("b o m b") read as one word."""
-    out: list[str] = []
-    run: list[str] = []
-    for t in [*tokens, ""]:
-        if len(t) == 1 and t.isalpha():
-            run.append(t)
-            continue
-        out += ["".join(run)] if len(run) >= 3 else run
-        run = []
-        if t:
-            out.append(t)
-    return out
-
-
-def _near(word: str, tokens: list[str]) -> str | None:
+def _near(word: str, toks: list[str], spans: Sequence[tuple[int, int]] = ()) -> str | None:
     threshold = (len(word) - 0.4) / len(word)
-    for t in tokens:
-        if abs(len(t) - len(word)) <= 2 and SequenceMatcher(None, word, lemma(t)).ratio() >= threshold:
+    for i, t in enumerate(toks):
+        if abs(len(t) - len(word)) > 2 or _exempt(i, i + 1, spans, toks):
+            continue
+        m = SequenceMatcher(None, word, lemma(t))
+        if m.real_quick_ratio() >= threshold and m.quick_ratio() >= threshold and m.ratio() >= threshold:
             return t
     return None

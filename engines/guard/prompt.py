@@ -1,17 +1,27 @@
 """The prompt pre-guard: the blocklist stage, then the classifier stage, each optional and
-each decision saying which stage made it and why."""
+each decision saying which stage made it and why, and which stages ran with which settings
+(so a stage that is off is never silently off)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .blocklist import Blocklist, Match
-from .text import fold
-from .text import words as plain_words
+from .text import fold, join_split, sentences, tokens
 
-CHUNK_WORDS = 64  # the classifier reads long prompts in windows of this many words ...
-MAX_CHUNKS = 32  # ... up to this many (the blocklist reads everything)
+if TYPE_CHECKING:
+    from .classifier import Score
+
+CHUNK_WORDS = 64  # the classifier reads a sentence in windows of at most this many words ...
+MAX_WINDOWS = 64  # ... up to this many different windows (the blocklist reads everything)
+CLAUSE_WORDS = 3  # a clause this long is a window of its own
+_CLAUSE = re.compile(r"\s*(?:[,:]|\band then\b|\bthen\b|\bwhile\b)\s*")
+Scorer = Callable[[list[str]], list["Score"]]
 
 
 @dataclass(frozen=True)
@@ -20,13 +30,46 @@ class GuardResult:
     stage: str  # blocklist | classifier | none (safe)
     categories: tuple[str, ...] = ()
     matches: tuple[Match, ...] = ()
-    score: float | None = None  # the classifier's unsafe probability, when it ran
+    score: float | None = None  # the classifier's unsafe probability (its worst window), when it ran
     reason: str = ""
+    guards: tuple[str, ...] = ()  # each stage: whether it ran, and its settings
+    window: str = ""  # the words of the classifier's worst window
 
     def to_json(self) -> dict[str, object]:
         return {"verdict": "safe" if self.safe else "blocked", "stage": self.stage,
                 "categories": list(self.categories), "score": self.score, "reason": self.reason,
+                "guards": list(self.guards), "window": self.window,
                 "matches": [{"category": m.category, "entry": m.entry, "found": m.found} for m in self.matches]}
+
+
+@cache
+def shipped_vocabulary() -> frozenset[str]:
+    return Blocklist.load().vocabulary
+
+
+def windows(prompt: str, vocabulary: frozenset[str] = frozenset()) -> list[str]:
+    """What the classifier reads: every sentence, every two neighbouring sentences and every
+    clause of ``CLAUSE_WORDS`` words or more (cut at commas, colons, "then", "while"), as
+    normalized words (folded, leetspeak and split words undone), at most ``CHUNK_WORDS``
+    words each, without repeats. Its verdict is the worst window's, so a harmless sentence
+    or clause in front of a harmful one does not dilute it."""
+    vocabulary = vocabulary or shipped_vocabulary()
+    texts = sentences(prompt)
+    parts = [join_split(tokens(s), vocabulary) for s in texts]
+    out: list[str] = []
+    for i, words in enumerate(parts):
+        pair = words + parts[i + 1] if i + 1 < len(parts) else []
+        clauses = [join_split(tokens(c), vocabulary) for c in _CLAUSE.split(texts[i])]
+        for ws in (words, pair if len(pair) <= CHUNK_WORDS else [],
+                   *(c for c in clauses if CLAUSE_WORDS <= len(c) < len(words))):
+            out += [" ".join(ws[j : j + CHUNK_WORDS]) for j in range(0, len(ws), CHUNK_WORDS)]
+    return list(dict.fromkeys(w for w in out if w))
+
+
+def normalized(prompt: str) -> str:
+    """The whole prompt as the classifier's normalization reads it (training text)."""
+    vocabulary = shipped_vocabulary()
+    return " ".join(w for s in sentences(prompt) for w in join_split(tokens(s), vocabulary))
 
 
 @dataclass
@@ -35,34 +78,72 @@ class PromptGuard:
     classifier: bool = True
     threshold: float = 0.5
     backend: str = "torch"  # where the classifier runs (engines.runtime)
+    scorer: Scorer | None = None  # scores windows; default: the shipped checkpoint on ``backend``
+    checkpoint: str = ""  # what ``scorer`` is, for the record (default: the shipped card's sha256)
+
+    def guards(self, blocklist_ran: bool, classifier_ran: bool, why_not: str = "") -> tuple[str, ...]:
+        """The stages and their settings as the verdict records them."""
+        if self.blocklist is None:
+            lists = "blocklist: off"
+        else:
+            lists = (f"blocklist: {'ran' if blocklist_ran else 'not run' + why_not}, {len(self.blocklist.block)} "
+                     f"entries, {len(self.blocklist.allow)} allowed phrases")
+        if not self.classifier:
+            return lists, "classifier: off"
+        ran = "ran" if classifier_ran else "not run" + why_not
+        return lists, f"classifier: {ran}, threshold {self.threshold:.2f}, checkpoint {self.model_id()}"
+
+    def model_id(self) -> str:
+        if self.checkpoint:
+            return self.checkpoint
+        from .. import catalog
+        from .. import weights as files
+        from .classifier import NAME
+
+        try:
+            return f"{NAME} {str(files.read_meta(catalog.find(NAME, 'guard').card).get('sha256', ''))[:12]}"
+        except files.CheckpointError:
+            return f"{NAME} (missing)"
 
     def check(self, prompt: str) -> GuardResult:
         if not fold(prompt).strip():
-            return GuardResult(True, "none", reason="empty prompt: nothing to check")
+            return GuardResult(True, "none", reason="empty prompt: nothing to check",
+                               guards=self.guards(False, False, " (empty prompt)"))
         if self.blocklist is not None and (found := self.blocklist.check(prompt)):
             cats = tuple(dict.fromkeys(m.category for m in found))
             terms = ", ".join(f"'{m.found}' ({m.category})" for m in found[:5])
-            return GuardResult(False, "blocklist", cats, tuple(found),
-                               reason=f"blocklist matched {terms}")
+            return GuardResult(False, "blocklist", cats, tuple(found), reason=f"blocklist matched {terms}",
+                               guards=self.guards(True, False, " (the blocklist decided)"))
         if not self.classifier:
-            return GuardResult(True, "none", reason="passed the blocklist (classifier off)")
-        from .classifier import score
-
-        # the classifier reads what the blocklist reads, allowed phrases ("kill the engine") taken out
-        words = self.blocklist.allowed_removed(prompt) if self.blocklist is not None else plain_words(prompt)
-        if not words:
-            return GuardResult(True, "none", reason="only allowed phrases")
-        chunks = [" ".join(words[i : i + CHUNK_WORDS]) for i in range(0, len(words), CHUNK_WORDS)]
-        scores = score(chunks[:MAX_CHUNKS], self.backend)
-        worst = max(scores, key=lambda s: s.unsafe)
-        note = f" (read the first {MAX_CHUNKS * CHUNK_WORDS} words)" if len(chunks) > MAX_CHUNKS else ""
+            passed = "passed the blocklist (classifier off)" if self.blocklist is not None else \
+                "NOT CHECKED: the blocklist and the classifier are both off"
+            return GuardResult(True, "none", reason=passed, guards=self.guards(True, False))
+        vocabulary = shipped_vocabulary() | (self.blocklist.vocabulary if self.blocklist is not None else frozenset())
+        texts = windows(prompt, vocabulary)
+        if not texts:
+            return GuardResult(True, "none", reason="no words to classify",
+                               guards=self.guards(True, False, " (no words)"))
+        scores = self._score(texts[:MAX_WINDOWS])
+        k = max(range(len(scores)), key=lambda i: scores[i].unsafe)
+        worst = scores[k]
+        note = f" (read the first {MAX_WINDOWS} of {len(texts)} windows)" if len(texts) > MAX_WINDOWS else ""
+        passed = "passed the blocklist and the classifier" if self.blocklist is not None else \
+            "passed the classifier (blocklist off)"
+        guards = self.guards(True, True)
         if worst.unsafe >= self.threshold:
             return GuardResult(False, "classifier", (worst.category,), score=round(worst.unsafe, 4),
                                reason=f"classifier: {worst.category}, unsafe score {worst.unsafe:.2f} "
-                                      f">= threshold {self.threshold:.2f}{note}")
-        return GuardResult(True, "none", score=round(worst.unsafe, 4),
-                           reason=f"passed the blocklist and the classifier (unsafe score "
-                                  f"{worst.unsafe:.2f} < {self.threshold:.2f}){note}")
+                                      f">= threshold {self.threshold:.2f} in {texts[k]!r}{note}",
+                               guards=guards, window=texts[k])
+        return GuardResult(True, "none", score=round(worst.unsafe, 4), guards=guards, window=texts[k],
+                           reason=f"{passed} (worst unsafe score {worst.unsafe:.2f} < {self.threshold:.2f}){note}")
+
+    def _score(self, texts: list[str]) -> list[Score]:
+        if self.scorer is not None:
+            return self.scorer(texts)
+        from .classifier import score
+
+        return score(texts, self.backend)
 
 
 def guard_for(

@@ -92,12 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-export", action="store_true",
                        help="do not write the shipped checkpoint when training ends")
 
-    evaluate = commands.add_parser("eval", help="measure a model on held-out clips",
+    evaluate = commands.add_parser("eval", help="measure a model on held-out clips (guard: held-out prompts)",
                                    epilog="{models}", formatter_class=models_cli.GeneratedHelp)
-    evaluate.add_argument("what", choices=["tokenizer", "wfm", "ar", "estimator", "action", "camera"])
+    evaluate.add_argument("what", choices=["tokenizer", "wfm", "ar", "estimator", "action", "camera", "guard"])
     evaluate.add_argument("--model", help="a catalog name (listed below) or a checkpoint .json (wfm: default "
-                                          "wfm-cv4x8x8; ar: default ar-dv4x8x8)")
-    evaluate.add_argument("--data", type=Path, required=True, help="a held-out dataset folder")
+                                          "wfm-cv4x8x8; ar: default ar-dv4x8x8; guard: a prompt_guard .json, "
+                                          "default shipped)")
+    evaluate.add_argument("--data", type=Path, help="a held-out dataset folder (required; guard: a prompts "
+                                                    ".jsonl, default the shipped set)")
+    evaluate.add_argument("--split", choices=("heldout", "train", "all"), default="heldout",
+                          help="guard: which prompts to measure on (default: heldout)")
+    evaluate.add_argument("--threshold", type=float, default=0.5, help="guard: classifier threshold (0..1)")
+
     evaluate.add_argument("--clips", type=int, default=0, help="only the first clips (default: all)")
     evaluate.add_argument("--frames", type=int, default=17, help="frames per clip (1 + 4k)")
     evaluate.add_argument("--start", type=int, default=0,
@@ -232,6 +238,7 @@ def execute(graph: Any, source: Path, out_dir: Path, args: argparse.Namespace) -
             "failures": [{"path": f.path, "type": f.type, "message": f.message, "inputs": f.inputs}
                          for f in result.failures],
             "blocked": result.blocked,
+            "verdicts": result.verdicts,
         })
     else:
         _print_summary(result, out_dir, args.debug)
@@ -291,6 +298,8 @@ def _print_summary(result: Any, out_dir: Path, debug: bool) -> None:
             print(failure.traceback, file=sys.stderr)
     for path, why in result.blocked.items():
         print(f"{path}: {why}")
+    for output, verdict in result.verdicts.items():
+        print(f"{output}: {verdict}")
     files = result.files
     if files:
         print(f"wrote {len(files)} file(s) in {out_dir}:")
@@ -458,13 +467,64 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def train_guard(args: argparse.Namespace) -> int:
+    """Train the prompt classifier's head, measure the whole guard with it on the held-out
+    prompts, and write it (to ``--run`` when given, else over the shipped checkpoint)."""
+    import tempfile
+
     from worldgraph.engines.guard import classifier
+    from worldgraph.engines.guard.evaluate import evaluate
 
     data = args.data or classifier.DATA
+    start = time.perf_counter()
     head, figures = classifier.train_head(data)
-    weights = classifier.export(head, figures | {"data": str(data)})
-    print(f"prompt classifier: held-out recall {figures['heldout_recall']:.3f}, false-positive rate "
-          f"{figures['heldout_false_positive_rate']:.3f} on {figures['heldout_prompts']} prompts; wrote {weights}")
+    seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as scratch:  # measured before it replaces anything
+        card = classifier.export(head, figures, Path(scratch)).with_suffix(".json")
+        both = evaluate(data, card)["stages"]["both"]
+    guard = {"heldout_guard_recall": both["unsafe_recall"],
+             "heldout_guard_false_positive_rate": both["benign_false_positive_rate"],
+             "heldout_guard_obfuscated_recall": both["subsets"].get("obfuscated", {}).get("recall"),
+             "heldout_guard_hard_benign_false_positive_rate":
+                 both["subsets"].get("hard_benign", {}).get("false_positive_rate"),
+             "train_seconds": round(seconds, 1)}
+    print(f"prompt classifier trained in {seconds:.0f} s: alone, held-out recall {figures['heldout_recall']:.3f}, "
+          f"false-positive rate {figures['heldout_false_positive_rate']:.3f} on {figures['heldout_prompts']} prompts; "
+          f"the whole guard: recall {both['unsafe_recall']:.3f}, false-positive rate "
+          f"{both['benign_false_positive_rate']:.3f}")
+    if args.no_export:
+        return EXIT_OK
+    weights = classifier.export(head, figures | guard | {"data": str(data)},
+                                args.run or classifier.CHECKPOINTS)
+    print(f"wrote {weights} (and its .json); measure it with: worldgraph eval guard --model "
+          f"{weights.with_suffix('.json')}")
+    return EXIT_OK
+
+
+def eval_guard(args: argparse.Namespace) -> int:
+    """The prompt guard on the labeled prompts: recall and false-positive rate per stage and subset."""
+    from worldgraph.engines.guard.classifier import DATA
+    from worldgraph.engines.guard.evaluate import evaluate
+    from worldgraph.engines.weights import CheckpointError
+    from worldgraph.nodes import WorldgraphError
+
+    if not 0 <= args.threshold <= 1:
+        raise WorldgraphError(f"--threshold {args.threshold} is not within 0..1")
+    card = Path(args.model) if args.model else None
+    try:
+        with stage_progress() as progress:
+            result = evaluate(args.data or DATA, card, args.split, args.threshold, progress=progress)
+    except (CheckpointError, OSError, ValueError) as e:
+        raise WorldgraphError(str(e)) from None
+    if args.json:
+        print(json.dumps(result))
+        return EXIT_OK
+    print(f"prompt guard on {result['prompts']} {args.split} prompts ({result['data']}), threshold "
+          f"{result['threshold']:.2f}, checkpoint {str(result['checkpoint']['sha256'])[:12]}:")
+    for stage, f in result["stages"].items():
+        subsets = ", ".join(f"{name} {next(v for k, v in s.items() if k != 'prompts'):.3f} ({s['prompts']})"
+                            for name, s in f["subsets"].items())
+        print(f"  {stage:>10}: recall {f['unsafe_recall']:.3f}, false-positive rate "
+              f"{f['benign_false_positive_rate']:.3f}  [{subsets}]")
     return EXIT_OK
 
 
@@ -531,6 +591,10 @@ def cmd_guard(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from worldgraph.nodes import WorldgraphError
 
+    if args.what == "guard":
+        return eval_guard(args)
+    if args.data is None:
+        raise WorldgraphError(f"eval {args.what} needs --data (a held-out dataset folder)")
     if args.what == "wfm":
         return eval_wfm(args)
     if args.what == "ar":

@@ -46,9 +46,9 @@ def PromptGuard(
         result = guard.check(text)
     except (ListError, *engine_errors()) as e:
         raise NodeError(str(e)) from None
-    if not result.safe and block:
-        raise Blocked(result.reason)
-    verdict = Verdict(result.safe, (result.reason,), result.categories, result.stage, result.score)
+    if not result.safe and block:  # the run's result says why, and which stages ran with which settings
+        raise Blocked(f"{result.reason} [{'; '.join(result.guards)}]")
+    verdict = Verdict(result.safe, (result.reason,), result.categories, result.stage, result.score, result.guards)
     return {"prompt": Prompt(text), "verdict": verdict}
 
 

@@ -132,6 +132,7 @@ def test_blocked_items_are_counted_apart(tmp_path, capsys):
     assert sorted(blocked[0]["files"]) == ["batch_item.json"]  # nothing after the guard was made
     ok = next(r for r in manifest_lines(out) if r["index"] == 0)
     assert (out / CLIPS / ok["id"] / "prompt.txt").read_text() == "a red ball rolls\n"
+    assert "classifier: off" in ok["verdicts"]["/Guards/prompt_guard.verdict"]  # never silently off
 
 
 def test_kill_9_then_resume_makes_every_item_exactly_once(tmp_path):

@@ -73,6 +73,8 @@ def run_batch(spec: SweepSpec, plan: Plan, items: list[Item], store: Store, back
                 line = item.to_json() | {"status": status, "files": result["files"]}  # no times: same sweep, same bytes
                 if result.get("blocked"):
                     line["blocked"] = result["blocked"]
+                if result.get("verdicts"):  # which guards ran, with which settings
+                    line["verdicts"] = result["verdicts"]
                 try:
                     store.add(line)
                 except OSError as e:

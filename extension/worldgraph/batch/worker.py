@@ -75,7 +75,8 @@ def run_item(plan: Plan, item: Item, clips: Path, attempt: int) -> dict[str, Any
         remove_tree(final)  # made by an attempt whose worker died before it could report (a link: only it)
         os.replace(work, final)
         work = None
-        return {"status": result.status, "files": files, "blocked": result.blocked, "worker": worker,
+        return {"status": result.status, "files": files, "blocked": result.blocked, "verdicts": result.verdicts,
+                "worker": worker,
                 "seconds": round(time.perf_counter() - start, 3)}
     except GraphInvalid as e:
         return {"status": "failed", "error": str(e), "worker": worker}
