@@ -16,6 +16,7 @@ one step), and what the network has to learn is what moves.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class Condition:
     sigma_aug: torch.Tensor | float = 0.001  # noise on the given frames, per item or one value
     signals: dict[str, torch.Tensor] = field(default_factory=dict)  # post-trained: action, rays
     reference: torch.Tensor | None = None  # [B, C, T, h, w]: diffusion runs on x − reference
+    aug_noise: torch.Tensor | None = None  # like the latents: the given frames' noise, drawn beforehand (training)
 
     def repeat(self, text: torch.Tensor, text_mask: torch.Tensor) -> Condition:
         """The same frames with other text (the negative prompt of guidance)."""
@@ -72,7 +74,8 @@ class Denoiser(nn.Module):
         mask = torch.zeros_like(x[:, :1]) if cond.mask is None else cond.mask.expand_as(x[:, :1]).float()
         if cond.latents is not None and cond.mask is not None:
             aug = torch.as_tensor(cond.sigma_aug, dtype=torch.float32, device=x.device).reshape(-1, 1, 1, 1, 1)
-            given = (cond.latents.float() + aug * torch.randn_like(x)) / (aug**2 + sd**2).sqrt()
+            noise = torch.randn_like(x) if cond.aug_noise is None else cond.aug_noise.float()
+            given = (cond.latents.float() + aug * noise) / (aug**2 + sd**2).sqrt()
             net_in = mask * given + (1 - mask) * net_in
         f = self.net(torch.cat([net_in, mask], dim=1), c_noise, cond.text, cond.text_mask, **cond.signals).float()
         out = c_skip * x + c_out * f
@@ -94,7 +97,24 @@ class Uncertainty(nn.Module):
 
     def forward(self, sigma: torch.Tensor) -> torch.Tensor:
         a = (sigma.float().log() / 4)[:, None] * self.freqs[None]
-        return self.head(torch.cat([a.cos(), a.sin()], dim=-1))[:, 0]
+        return self.head(torch.cat([a.cos(), a.sin()], dim=-1)).sum(-1)  # [B]: a new tensor, not a view (FSDP)
+
+
+@dataclass
+class Draws:
+    """The random part of a training item: its noise level, its noise, and the noise on its
+    given frames. Drawn for a whole batch at once, so any slice of the batch trains on
+    what the whole batch would (data-parallel training gives each process a slice)."""
+
+    sigma: torch.Tensor  # [B]
+    noise: torch.Tensor  # like x0
+    aug_noise: torch.Tensor  # like x0
+
+
+def draw(x0: torch.Tensor, p_mean: float = -1.2, p_std: float = 1.2) -> Draws:
+    """ln σ ~ N(P_mean, P_std²) and unit Gaussian noise, in the order ``edm_loss`` used to draw them."""
+    sigma = torch.exp(torch.randn(x0.shape[0], device=x0.device) * p_std + p_mean)
+    return Draws(sigma, torch.randn_like(x0), torch.randn_like(x0))
 
 
 def edm_loss(
@@ -105,14 +125,16 @@ def edm_loss(
     p_mean: float = -1.2,
     p_std: float = 1.2,
     weight: torch.Tensor | None = None,
+    draws: Draws | None = None,
 ) -> torch.Tensor:
     """L = λ(σ)·‖D(x₀ + n; σ) − x₀‖²·e^(−u(σ)) + u(σ), λ(σ) = (σ² + σ_d²)/(σ·σ_d)², ln σ ~ N(P_mean, P_std²),
     averaged over the frames that are not given; ``weight`` [B, 1, T, h, w] weighs latent
-    pixels within that average (the action model's moving pixels)."""
-    b = x0.shape[0]
-    sigma = torch.exp(torch.randn(b, device=x0.device) * p_std + p_mean)
-    noisy = x0 + sigma.reshape(-1, 1, 1, 1, 1) * torch.randn_like(x0)
-    denoised = denoiser(noisy, sigma, cond)
+    pixels within that average (the action model's moving pixels); ``draws``: σ and the
+    noise drawn beforehand (``draw``), else drawn here."""
+    draws = draws or draw(x0, p_mean, p_std)
+    sigma = draws.sigma
+    noisy = x0 + sigma.reshape(-1, 1, 1, 1, 1) * draws.noise
+    denoised = denoiser(noisy, sigma, dataclasses.replace(cond, aug_noise=draws.aug_noise))
     free = torch.ones_like(x0[:, :1]) if cond.mask is None else 1 - cond.mask.expand_as(x0[:, :1]).float()
     if weight is not None:
         free = free * weight

@@ -1,39 +1,34 @@
-"""Training the diffusion world model on cached tokenizer latents, resumable.
+"""Training the diffusion world model on cached tokenizer latents (the loop is
+``engines.training``).
 
 Text2World and Video2World train jointly: each item of a batch is given 0, 1 or 2 clean
 latent frames (the condition mask), its caption is dropped now and then (for
 classifier-free guidance), and the loss is EDM's uncertainty-weighted one. An exponential
-moving average of the weights is what ships.
+moving average of the weights is what ships. ``Diffusion`` is what the families built on
+this model (action, camera, ControlNet) share: the run, the batch and the loss.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
 from .. import weights as files
-from ..training import EMARun, autocast, fit, load_state, start_run
+from ..training import EMARun, Schedule, Trainer, command, recipe_of
 from .data import LatentSpace, build_cache, load_cache
-from .edm import Condition, Denoiser, Uncertainty, edm_loss
-from .model import PRESETS, DiT
-
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+from .edm import Condition, Denoiser, Draws, Uncertainty, draw, edm_loss
+from .model import PRESETS, DiT, WFMConfig
 
 
-@dataclass(frozen=True)
-class Recipe:
-    model: str  # a preset name
-    steps: int
+@dataclass(frozen=True, kw_only=True)
+class Recipe(Schedule):
+    model: str = field(kw_only=False)  # a preset name
     batch: int = 32
-    lr: float = 3e-4
-    warmup: int = 300
-    decay_steps: int = 30_000  # cosine down to 10% of lr by here
     ema: float = 0.999
     p_mean: float = -1.2
     p_std: float = 1.2
@@ -41,8 +36,6 @@ class Recipe:
     given_frames: tuple[float, float, float] = (0.2, 0.4, 0.4)  # P(0, 1, 2 clean latent frames)
     aug_mean: float = -3.0  # ln σ_aug ~ N(aug_mean, aug_std²) on the given frames
     aug_std: float = 2.0
-    checkpoint_seconds: float = 180.0
-    seed: int = 0
     # Start a fresh run from this shipped world model (network and EMA). Its latents may
     # be another tokenizer's if they are close: the fine-tune adapts it to this preset's.
     init: str = ""
@@ -57,16 +50,26 @@ RECIPES: dict[str, Recipe] = {
     # cv4x8x8's on held-out clips) on 2 CPU cores
     "wfm-cv4x8x8-v2": Recipe("wfm-cv4x8x8-v2", steps=3_000, lr=1e-4, warmup=100, decay_steps=3_000,
                              init="wfm-cv4x8x8"),
-    "tiny-wfm": Recipe("tiny-wfm", steps=4, batch=4, warmup=1, checkpoint_seconds=0.0),
 }
 
 
 class Run(EMARun):
     """Everything a training run holds: the network, u(σ) and the EMA copy that ships."""
 
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__(net)
+    def __init__(self, net: nn.Module, decay: float = 0.999) -> None:
+        super().__init__(net, decay)
         self.uncertainty = Uncertainty()
+
+
+@dataclass
+class Batch:
+    """One step's items: clean latents, their condition, σ and noise, and (action models)
+    per-pixel loss weights; every tensor batch-major."""
+
+    x0: torch.Tensor
+    cond: Condition
+    draws: Draws
+    weight: torch.Tensor | None = None
 
 
 class Batches:
@@ -104,69 +107,98 @@ class Batches:
         return x0, Condition(text, mask, x0, cond_mask, aug), idx
 
 
-def train(
-    recipe_name: str,
-    data: Path,
-    run_dir: Path,
-    *,
-    steps: int | None = None,
-    minutes: float | None = None,
-    threads: int = 0,
-    device: str = "cpu",
-    report: Callable[[int, int, float, float], None] | None = None,
-    encoding: Callable[[int, int], None] | None = None,
-) -> Path:
-    """Train (or resume) ``recipe_name`` on the clips of ``data``; returns the run's checkpoint.
-    The latent cache is encoded on the CPU; the steps run on ``device``."""
-    recipe, where = start_run(RECIPES, recipe_name, device, threads, run_dir)
-    cfg = PRESETS[recipe.model]
-    space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
-    cache_path = run_dir / "latents.safetensors"
-    if not cache_path.exists():
-        build_cache(data, space, cache_path, progress=encoding)
-    batches = Batches(load_cache(cache_path, space), recipe, where)
-    torch.manual_seed(recipe.seed)
-    run = Run(DiT(cfg))
-    checkpoint = run_dir / "last"
-    resuming = checkpoint.with_suffix(".safetensors").exists()
-    if recipe.init and not resuming:  # a resumed run has its own weights
-        from .api import load
+class Sampler(Protocol):
+    """Where a diffusion family's items come from: clean latents, their condition, and a
+    third part of its own (which windows, or loss weights)."""
 
-        shipped = load(recipe.init).net.state_dict()
-        run.net.load_state_dict(shipped)
-        run.ema.load_state_dict(shipped)
-    run.to(where)
-    trained = [p for p in run.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(trained, lr=recipe.lr, betas=(0.9, 0.99), weight_decay=0.01)
-    meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
-                            "settings": asdict(recipe), "losses": []}
-    if resuming:
-        meta = load_state(checkpoint, run, opt)
-    meta["device"] = where.type
-    denoiser = Denoiser(run.net)
-
-    def loss(rng: np.random.Generator) -> torch.Tensor:
-        x0, cond, _ = batches.sample(rng)
-        with autocast(device):
-            return edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
-
-    return fit(run, opt, recipe, meta, checkpoint, loss, steps=steps, minutes=minutes, report=report)
+    def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, Condition, torch.Tensor | None]: ...
 
 
-def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
-    """A run's EMA weights as the shipped fp16 checkpoint, with how the run was made."""
-    state = files.read_meta(last.with_suffix(".json"))
-    recipe = RECIPES[state["recipe"]]
-    cfg = PRESETS[recipe.model]
-    run = Run(DiT(cfg))
-    load_state(last, run, torch.optim.AdamW(run.parameters()))
-    space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
-    device = state.get("device", "cpu")
-    command = f"worldgraph train wfm --recipe {state['recipe']} --data {state['data']}"
-    meta = {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"],
-            "latent_fingerprint": space.fingerprint, "data": state["data"], "device": device,
-            "train_minutes": round(state["seconds"] / 60, 1),
-            "command": command + ("" if device == "cpu" else f" --device {device}")}
-    if recipe.init:
-        meta["init"] = recipe.init
-    return files.save(run.ema, folder / f"{cfg.name}.safetensors", meta)
+class Diffusion(Trainer):
+    """EDM training of a DiT-based run (``Run``): σ and the noise drawn with the batch, the
+    uncertainty-weighted loss through ``denoiser``, the EMA network shipped with its card."""
+
+    batches: Sampler
+
+    @classmethod
+    def config_of(cls, recipe: Any) -> WFMConfig:
+        raise NotImplementedError
+
+    def diffusion_batch(self, x0: torch.Tensor, cond: Condition, weight: torch.Tensor | None = None) -> Batch:
+        return Batch(x0, cond, draw(x0, self.recipe.p_mean, self.recipe.p_std), weight)
+
+    def batch(self, rng: np.random.Generator, step: int) -> Batch:
+        x0, cond, _ = self.batches.sample(rng)
+        return self.diffusion_batch(x0, cond)
+
+    def denoiser(self, run: nn.Module, batch: Any) -> Denoiser:
+        assert isinstance(run, Run)
+        return Denoiser(run.net)
+
+    def loss(self, run: nn.Module, batch: Any) -> torch.Tensor:
+        assert isinstance(run, Run)
+        return edm_loss(self.denoiser(run, batch), run.uncertainty, batch.x0, batch.cond, weight=batch.weight,
+                        draws=batch.draws)
+
+    @classmethod
+    def saved(cls, state: dict[str, Any]) -> nn.Module:
+        return Run(DiT(cls.config_of(recipe_of(cls, state))))
+
+    @classmethod
+    def card(cls, state: dict[str, Any], recipe: Any, cfg: WFMConfig) -> dict[str, Any]:
+        """What a shipped DiT's JSON records: its config and latents, and how its run was made."""
+        space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
+        return {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"],
+                "latent_fingerprint": space.fingerprint, "data": state["data"], "device": state.get("device", "cpu"),
+                "train_minutes": round(state["seconds"] / 60, 1), "command": command(state, cls.family)}
+
+    @classmethod
+    def export(cls, run: nn.Module, state: dict[str, Any], folder: Path) -> list[Path]:
+        recipe = recipe_of(cls, state)
+        cfg = cls.config_of(recipe)
+        assert isinstance(run, Run)
+        return [files.save(run.ema, folder / f"{cfg.name}.safetensors", cls.card(state, recipe, cfg))]
+
+
+class WorldModel(Diffusion, family="wfm", recipes=RECIPES, recipe=Recipe):
+    """The base world model, from a preset (or a shipped model, ``Recipe.init``)."""
+
+    @classmethod
+    def config_of(cls, recipe: Recipe) -> WFMConfig:
+        return PRESETS[recipe.model]
+
+    def prepare(self) -> None:
+        ctx, cfg = self.ctx, self.config_of(self.recipe)
+        space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
+        path = ctx.cached("latents.safetensors", lambda p: build_cache(ctx.data, space, p, progress=ctx.encoding))
+        self.batches = Batches(load_cache(path, space), self.recipe, ctx.device)
+
+    def model(self, fresh: bool) -> nn.Module:
+        run = Run(DiT(self.config_of(self.recipe)), self.recipe.ema)
+        if self.recipe.init and fresh:  # a resumed run has its own weights
+            from .api import load
+
+            shipped = load(self.recipe.init).net.state_dict()
+            run.net.load_state_dict(shipped)
+            run.ema.load_state_dict(shipped)
+        return run
+
+    @classmethod
+    def card(cls, state: dict[str, Any], recipe: Recipe, cfg: WFMConfig) -> dict[str, Any]:
+        return super().card(state, recipe, cfg) | ({"init": recipe.init} if recipe.init else {})
+
+
+def train(recipe_name: str, data: Path, run_dir: Path, *, steps: int | None = None, minutes: float | None = None,
+          threads: int = 0, device: str = "cpu", report: Any = None, encoding: Any = None) -> Path:
+    """The CLI's call until it calls the loop for every family: ``engines.training.train``."""
+    from .. import training
+
+    return training.train(WorldModel, recipe_name, data, run_dir,
+                          training.Launch(device=device, threads=threads, steps=steps, minutes=minutes),
+                          report=report, encoding=encoding)
+
+
+def export_run(last: Path, folder: Path | None = None) -> Path:
+    from .. import training
+
+    return training.export(WorldModel, last, folder)[0]

@@ -10,12 +10,13 @@ import torch
 from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, write_dataset
 from worldgraph.engines.sim.pipeline import ClipSettings
 from worldgraph.engines.sim.randomize import RandomizeConfig
+from worldgraph.engines.training import Launch, export, train
 from worldgraph.engines.weights import CheckpointError
 from worldgraph.engines.wfm import api, colours, edm
 from worldgraph.engines.wfm.data import LatentSpace, build_cache, load_cache
 from worldgraph.engines.wfm.evaluate import compare, evaluate, score
 from worldgraph.engines.wfm.model import PRESETS, DiT, WFMConfig, apply_rope, rope_3d
-from worldgraph.engines.wfm.train import export_run, train
+from worldgraph.engines.wfm.train import WorldModel
 
 
 def random_dit(cfg: WFMConfig = PRESETS["tiny-wfm"]) -> DiT:
@@ -42,12 +43,12 @@ def clips(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_model(clips, tmp_path_factory):
     run = tmp_path_factory.mktemp("wfmrun")
-    train("tiny-wfm", clips, run, steps=2)
+    train(WorldModel, "tiny-wfm", clips, run, Launch(steps=2))
     assert json.loads((run / "last.json").read_text())["step"] == 2
-    train("tiny-wfm", clips, run, steps=4)  # resumes at step 2
+    train(WorldModel, "tiny-wfm", clips, run, Launch(steps=4))  # resumes at step 2
     state = json.loads((run / "last.json").read_text())
     assert state["step"] == 4 and len(state["losses"]) == 4
-    shipped = export_run(run / "last", tmp_path_factory.mktemp("wfmckpt"))
+    shipped = export(WorldModel, run / "last", tmp_path_factory.mktemp("wfmckpt"))[0]
     return api.load(str(shipped.with_suffix(".json")))
 
 
@@ -171,7 +172,7 @@ def test_bad_condition_clips_are_named(tiny_model):
         tiny_model.generate(["a ball"], api.Sampling(steps=1), given=given, frames=17)
 
 
-def test_a_fine_tune_starts_from_the_shipped_model_and_records_it(tiny_model, clips, tmp_path, monkeypatch):
+def test_a_fine_tune_starts_from_the_shipped_model_and_records_it(tiny_model, clips, tmp_path):
     from worldgraph.engines import weights
     from worldgraph.engines.training import load_state
     from worldgraph.engines.wfm import train as trainer
@@ -180,15 +181,14 @@ def test_a_fine_tune_starts_from_the_shipped_model_and_records_it(tiny_model, cl
     start = weights.save(tiny_model.net, tmp_path / "start.safetensors",
                          {"config": cfg.to_json(), "latent_fingerprint": tiny_model.space.fingerprint})
     start = start.with_suffix(".json")
-    monkeypatch.setitem(trainer.RECIPES, "tiny-wfm-ft", trainer.Recipe(
-        "tiny-wfm", steps=1, batch=4, lr=0.0, warmup=1, checkpoint_seconds=0.0, init=str(start)))
-    train("tiny-wfm-ft", clips, tmp_path / "run")
+    recipe = trainer.Recipe("tiny-wfm", steps=1, batch=4, lr=0.0, warmup=1, checkpoint_seconds=0.0, init=str(start))
+    train(WorldModel, recipe, clips, tmp_path / "run")  # a Recipe, not a registered name
     run = trainer.Run(DiT(cfg))
     load_state(tmp_path / "run" / "last", run, torch.optim.AdamW(run.parameters()))
     before = tiny_model.net.state_dict()
     for key, value in run.ema.state_dict().items():  # lr 0: still the start, not a fresh network
         assert torch.equal(value, before[key].float()), key
-    exported = export_run(tmp_path / "run" / "last", tmp_path / "out")
+    exported = export(WorldModel, tmp_path / "run" / "last", tmp_path / "out")[0]
     assert json.loads(exported.with_suffix(".json").read_text())["init"] == str(start)
 
 
@@ -272,7 +272,7 @@ def test_an_interrupted_run_keeps_its_last_steps(clips, tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train("tiny-wfm", clips, tmp_path, steps=4, report=stop_at_two)
+        train(WorldModel, "tiny-wfm", clips, tmp_path, Launch(steps=4), report=stop_at_two)
     assert json.loads((tmp_path / "last.json").read_text())["step"] == 2  # saved on the way out
 
 
@@ -303,6 +303,5 @@ def test_the_latent_cache_holds_the_empty_prompt_and_older_caches_are_refused(cl
 ])
 def test_a_training_device_is_checked_before_anything_is_encoded(clips, tmp_path, device, message):
     with pytest.raises(ValueError, match=message):
-        train("tiny-wfm", clips, tmp_path, steps=1, device=device)
+        train(WorldModel, "tiny-wfm", clips, tmp_path, Launch(steps=1, device=device))
     assert not (tmp_path / "latents.safetensors").exists()
-
