@@ -1,4 +1,5 @@
-"""Training the autoregressive world model on cached token ids, resumable.
+"""Training the autoregressive world model on cached token ids (the loop is
+``engines.training``).
 
 Next-token cross-entropy over whole clips (so it also learns first frames, and any prefix
 is a valid condition); captions are dropped now and then so the model also runs without
@@ -7,8 +8,7 @@ a prompt. An exponential moving average of the weights is what ships.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,26 +18,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import weights as files
-from ..training import EMARun, autocast, fit, load_state, start_run
+from ..training import EMARun, Schedule, Trainer, command, recipe_of
 from .data import Batches, build_cache, discrete, load_cache, token_fingerprint
 from .model import PRESETS, VideoGPT, shifted
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 
-
-@dataclass(frozen=True)
-class Recipe:
-    model: str  # a preset name
-    steps: int
+@dataclass(frozen=True, kw_only=True)
+class Recipe(Schedule):
+    model: str = field(kw_only=False)  # a preset name
     batch: int = 32
     lr: float = 6e-4
-    warmup: int = 300
-    decay_steps: int = 20_000  # cosine down to 10% of lr by here
+    decay_steps: int = 20_000
     ema: float = 0.999
     text_drop: float = 0.1
     weight_decay: float = 0.1
-    checkpoint_seconds: float = 180.0
-    seed: int = 0
 
 
 RECIPES: dict[str, Recipe] = {
@@ -48,7 +42,6 @@ RECIPES: dict[str, Recipe] = {
     # continues an ar-dv4x8x8-gpu run (--run runs/ar-dv4x8x8-gpu) on a longer cosine
     "ar-dv4x8x8-gpu-extend": Recipe("ar-dv4x8x8", steps=2_800, batch=256, lr=1e-3, warmup=300,
                                     decay_steps=4_000),
-    "tiny-ar": Recipe("tiny-ar", steps=4, batch=4, warmup=1, checkpoint_seconds=0.0),
 }
 
 
@@ -59,62 +52,47 @@ def next_token_loss(net: VideoGPT, tokens: torch.Tensor, text: torch.Tensor | No
     return F.cross_entropy(logits.flatten(0, 1).float(), tokens.flatten())
 
 
-def train(
-    recipe_name: str,
-    data: Path,
-    run_dir: Path,
-    *,
-    steps: int | None = None,
-    minutes: float | None = None,
-    threads: int = 0,
-    device: str = "cpu",
-    report: Callable[[int, int, float, float], None] | None = None,
-    encoding: Callable[[int, int], None] | None = None,
-) -> Path:
-    """Train (or resume) ``recipe_name`` on the clips of ``data``; returns the run's checkpoint.
-    The token cache is made on the CPU; the steps run on ``device``."""
-    recipe, where = start_run(RECIPES, recipe_name, device, threads, run_dir)
-    cfg = PRESETS[recipe.model]
-    cache_path = run_dir / "tokens.safetensors"
-    if not cache_path.exists():
-        build_cache(data, cfg.tokenizer, cache_path, progress=encoding)
-    cache = load_cache(cache_path, cfg.tokenizer)
-    batches = Batches(cache, recipe.batch, recipe.text_drop, where)
-    torch.manual_seed(recipe.seed)
-    net = VideoGPT(cfg)
-    run = EMARun(net).to(where)
-    decay: list[nn.Parameter] = []  # weight matrices and embeddings; not norms, biases, positions
-    rest: list[nn.Parameter] = []
-    for n, p in net.named_parameters():
-        (decay if p.dim() >= 2 and "position" not in n else rest).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": recipe.weight_decay},
-                             {"params": rest, "weight_decay": 0.0}], lr=recipe.lr, betas=(0.9, 0.95))
-    checkpoint = run_dir / "last"
-    meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
-                            "settings": asdict(recipe), "losses": []}
-    if checkpoint.with_suffix(".safetensors").exists():
-        meta = load_state(checkpoint, run, opt)
-    meta["device"] = where.type
+class AutoRegressive(Trainer, family="ar", recipes=RECIPES, recipe=Recipe):
+    """The GPT over a discrete tokenizer's tokens; the token cache is made on the CPU."""
 
-    def loss(rng: np.random.Generator) -> torch.Tensor:
-        tokens, text, mask = batches.sample(rng)
-        with autocast(device):
-            return next_token_loss(net, tokens, text, mask)
+    def prepare(self) -> None:
+        ctx, recipe = self.ctx, self.recipe
+        self.cfg = PRESETS[recipe.model]
+        path = ctx.cached("tokens.safetensors",
+                          lambda p: build_cache(ctx.data, self.cfg.tokenizer, p, progress=ctx.encoding))
+        self.batches = Batches(load_cache(path, self.cfg.tokenizer), recipe.batch, recipe.text_drop, ctx.device)
 
-    return fit(run, opt, recipe, meta, checkpoint, loss, steps=steps, minutes=minutes, report=report)
+    def model(self, fresh: bool) -> nn.Module:
+        return EMARun(VideoGPT(self.cfg), self.recipe.ema)
 
+    def optimizer(self, run: nn.Module) -> torch.optim.Optimizer:
+        """Weight decay on weight matrices and embeddings; not on norms, biases, positions."""
+        decay: list[nn.Parameter] = []
+        rest: list[nn.Parameter] = []
+        assert isinstance(run, EMARun)
+        for n, p in run.net.named_parameters():
+            (decay if p.dim() >= 2 and "position" not in n else rest).append(p)
+        return torch.optim.AdamW([{"params": decay, "weight_decay": self.recipe.weight_decay},
+                                  {"params": rest, "weight_decay": 0.0}], lr=self.recipe.lr, betas=(0.9, 0.95))
 
-def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
-    """A run's EMA weights as the shipped fp16 checkpoint, with how the run was made."""
-    state = files.read_meta(last.with_suffix(".json"))
-    recipe = RECIPES[state["recipe"]]
-    cfg = PRESETS[recipe.model]
-    run = EMARun(VideoGPT(cfg))
-    load_state(last, run, torch.optim.AdamW(run.parameters()))
-    device = state.get("device", "cpu")
-    command = f"worldgraph train ar --recipe {state['recipe']} --data {state['data']}"
-    meta = {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"],
-            "token_fingerprint": token_fingerprint(discrete(cfg.tokenizer)), "data": state["data"],
-            "device": device, "train_minutes": round(state["seconds"] / 60, 1),
-            "command": command + ("" if device == "cpu" else f" --device {device}")}
-    return files.save(run.ema, folder / f"{cfg.name}.safetensors", meta)
+    def batch(self, rng: np.random.Generator, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.batches.sample(rng)
+
+    def loss(self, run: nn.Module, batch: Any) -> torch.Tensor:
+        tokens, text, mask = batch
+        assert isinstance(run, EMARun) and isinstance(run.net, VideoGPT)
+        return next_token_loss(run.net, tokens, text, mask)
+
+    @classmethod
+    def saved(cls, state: dict[str, Any]) -> nn.Module:
+        return EMARun(VideoGPT(PRESETS[recipe_of(cls, state).model]))
+
+    @classmethod
+    def export(cls, run: nn.Module, state: dict[str, Any], folder: Path) -> list[Path]:
+        cfg = PRESETS[recipe_of(cls, state).model]
+        meta = {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"],
+                "token_fingerprint": token_fingerprint(discrete(cfg.tokenizer)), "data": state["data"],
+                "device": state.get("device", "cpu"), "train_minutes": round(state["seconds"] / 60, 1),
+                "command": command(state, "ar")}
+        assert isinstance(run, EMARun)
+        return [files.save(run.ema, folder / f"{cfg.name}.safetensors", meta)]

@@ -4,31 +4,29 @@ Inputs are both renders of each clip (plain and `real`), flipped, colour-jittere
 sometimes blurred, because the estimators also read generated video, which is softer than a
 render. Depth learns log-metres with a scale-invariant loss that keeps some weight on the
 scale (Eigen et al.'s lambda); segmentation learns classes with cross-entropy weighted
-against the floor's and the background's share of the pixels.
+against the floor's and the background's share of the pixels. The loop is ``engines.training``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .. import weights as files
-from ..training import EMARun, fit, load_state, start_run
+from ..training import EMARun, Schedule, Trainer, command, recipe_of
 from .data import build_cache, load_cache
 from .model import CLASSES, Estimator, EstimatorConfig
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 
-
-@dataclass(frozen=True)
-class Recipe:
-    task: str
+@dataclass(frozen=True, kw_only=True)
+class Recipe(Schedule):
+    task: str = field(kw_only=False)
     steps: int = 2_000
     batch: int = 32
     lr: float = 2e-3
@@ -39,14 +37,11 @@ class Recipe:
     every: int = 3  # keep every n-th frame of a clip (neighbours look alike)
     si_lambda: float = 0.5  # 1: fully scale-invariant depth; 0: plain log-L2
     checkpoint_seconds: float = 120.0
-    seed: int = 0
 
 
 RECIPES: dict[str, Recipe] = {
     "estimate-depth": Recipe("depth"),
     "estimate-seg": Recipe("seg"),
-    "tiny-estimate-depth": Recipe("depth", steps=3, batch=4, warmup=1, widths=(8, 8, 8), checkpoint_seconds=0.0),
-    "tiny-estimate-seg": Recipe("seg", steps=3, batch=4, warmup=1, widths=(8, 8, 8), checkpoint_seconds=0.0),
 }
 
 
@@ -92,58 +87,58 @@ def class_weights(classes: np.ndarray) -> torch.Tensor:
     return torch.tensor(w, dtype=torch.float32)
 
 
-def train(
-    recipe_name: str,
-    data: Path,
-    run_dir: Path,
-    *,
-    steps: int | None = None,
-    minutes: float | None = None,
-    threads: int = 0,
-    report: Callable[[int, int, float, float], None] | None = None,
-    encoding: Callable[[int, int], None] | None = None,
-) -> Path:
-    """Train (or resume) the estimator of ``recipe_name`` on the dataset ``data``."""
-    recipe, _ = start_run(RECIPES, recipe_name, "cpu", threads, run_dir)
-    cache_path = run_dir / "frames.safetensors"
-    if not cache_path.exists():
-        build_cache(data, cache_path, recipe.every, encoding)
-    cache = load_cache(cache_path)
-    rgb, depth, classes = (torch.from_numpy(cache[k]) for k in ("rgb", "depth", "classes"))
-    weights = class_weights(cache["classes"])
-    torch.manual_seed(recipe.seed)
-    run = EMARun(Estimator(EstimatorConfig(recipe.task, recipe.widths)))
-    opt = torch.optim.AdamW(run.net.parameters(), lr=recipe.lr, weight_decay=1e-4)
-    checkpoint = run_dir / "last"
-    meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
-                            "frames": int(rgb.shape[0]), "settings": asdict(recipe), "losses": []}
-    if checkpoint.with_suffix(".safetensors").exists():
-        meta = load_state(checkpoint, run, opt)
+class EstimatorTrainer(Trainer, family="estimator", recipes=RECIPES, recipe=Recipe):
+    """A depth or segmentation estimator on the frames of a scene dataset (CPU, fp32: the
+    shipped estimators' figures were measured so)."""
 
-    def loss(rng: np.random.Generator) -> torch.Tensor:
-        idx = torch.from_numpy(rng.integers(0, rgb.shape[0], recipe.batch))
+    devices = ("cpu",)
+    bf16 = False
+
+    def prepare(self) -> None:
+        ctx = self.ctx
+        cache = load_cache(ctx.cached("frames.safetensors",
+                                      lambda p: build_cache(ctx.data, p, self.recipe.every, ctx.encoding)))
+        self.rgb, self.depth, self.classes = (torch.from_numpy(cache[k]) for k in ("rgb", "depth", "classes"))
+        self.weights = class_weights(cache["classes"])
+
+    def model(self, fresh: bool) -> nn.Module:
+        return EMARun(Estimator(EstimatorConfig(self.recipe.task, self.recipe.widths)), self.recipe.ema)
+
+    def optimizer(self, run: nn.Module) -> torch.optim.Optimizer:
+        assert isinstance(run, EMARun)
+        return torch.optim.AdamW(run.net.parameters(), lr=self.recipe.lr, weight_decay=1e-4)
+
+    def meta(self) -> dict[str, Any]:
+        return {"frames": int(self.rgb.shape[0])}
+
+    def batch(self, rng: np.random.Generator, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Augmented frames [B, 3, H, W] (a random half blurred, all flipped or none) and their targets."""
+        r = self.recipe
+        idx = torch.from_numpy(rng.integers(0, self.rgb.shape[0], r.batch))
         g = torch.Generator().manual_seed(int(rng.integers(2**31)))
-        x = augment(rgb[idx].permute(0, 3, 1, 2).float() / 255, g)  # [B, 3, H, W]
+        x = augment(self.rgb[idx].permute(0, 3, 1, 2).float() / 255, g)  # [B, 3, H, W]
         flip = bool(rng.integers(2))
-        x = x.flip(-1) if flip else x
+        target = self.depth[idx].float() if r.task == "depth" else self.classes[idx].long()
+        return (x.flip(-1), target.flip(-1)) if flip else (x, target)
+
+    def loss(self, run: nn.Module, batch: Any) -> torch.Tensor:
+        x, target = batch
+        assert isinstance(run, EMARun)
         out = run.net(x)
-        if recipe.task == "depth":
-            target = depth[idx].float()
-            return depth_loss(out, target.flip(-1) if flip else target, recipe.si_lambda)
-        target = classes[idx].long()
-        return F.cross_entropy(out, target.flip(-1) if flip else target, weight=weights)
+        if self.recipe.task == "depth":
+            return depth_loss(out, target, self.recipe.si_lambda)
+        return F.cross_entropy(out, target, weight=self.weights)
 
-    return fit(run, opt, recipe, meta, checkpoint, loss, steps=steps, minutes=minutes, report=report)
+    @classmethod
+    def saved(cls, state: dict[str, Any]) -> nn.Module:
+        recipe = recipe_of(cls, state)
+        return EMARun(Estimator(EstimatorConfig(recipe.task, recipe.widths)))
 
-
-def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
-    """A run's EMA weights as the shipped fp16 checkpoint."""
-    state = files.read_meta(last.with_suffix(".json"))
-    recipe = RECIPES[state["recipe"]]
-    cfg = EstimatorConfig(recipe.task, recipe.widths)
-    run = EMARun(Estimator(cfg))
-    load_state(last, run, torch.optim.AdamW(run.parameters()))
-    meta = {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"], "data": state["data"],
-            "train_minutes": round(state["seconds"] / 60, 1),
-            "command": f"worldgraph train estimator --recipe {state['recipe']} --data {state['data']}"}
-    return files.save(run.ema, folder / f"{checkpoint_name(recipe.task)}.safetensors", meta)
+    @classmethod
+    def export(cls, run: nn.Module, state: dict[str, Any], folder: Path) -> list[Path]:
+        recipe = recipe_of(cls, state)
+        cfg = EstimatorConfig(recipe.task, recipe.widths)
+        meta = {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"], "data": state["data"],
+                "train_minutes": round(state["seconds"] / 60, 1), "command": command(state, "estimator")}
+        assert isinstance(run, EMARun)
+        return [files.save(run.ema, folder / f"{checkpoint_name(recipe.task)}.safetensors", meta)]

@@ -22,32 +22,32 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
+from .. import catalog
 from .. import weights as files
-from ..training import autocast, fit, load_state, start_run
+from ..training import Schedule
 from ..wfm.api import DEFAULT as BASE
 from ..wfm.data import LatentSpace, encode_windows, load_cache
-from ..wfm.edm import Condition, Denoiser, edm_loss
-from ..wfm.model import DiT, WFMConfig
-from ..wfm.train import Run  # the network, u(σ) and the EMA copy, as the base trains
+from ..wfm.edm import Condition
+from ..wfm.model import PRESETS, DiT, WFMConfig
+from ..wfm.train import Batch, Diffusion, Run  # the network, u(σ) and the EMA copy, as the base trains
 from .action_api import still_reference
 from .actions import CHUNK, CHUNK_DIM, chunked, to_view
 from .base import base_config, grown, post_trained
 from .pusher import box_corners, latent_maps, occupancy, offsets
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 WINDOW = 17
 
 
-@dataclass(frozen=True)
-class Recipe:
-    steps: int
+@dataclass(frozen=True, kw_only=True)
+class Recipe(Schedule):
     batch: int = 16
     lr: float = 1e-4
     warmup: int = 100
@@ -63,10 +63,9 @@ class Recipe:
     start_from: str = ""  # a shipped action model to fine-tune instead of the base world model
     predict_change: bool = False  # diffuse the change from the scene held still (WFMConfig.predicts_change)
     pusher_map: bool = False  # also see where the actions put the pusher (engines.post.pusher)
-    checkpoint_seconds: float = 180.0
-    seed: int = 0
     name: str = "action-cv4x8x8"
-    tiny: bool = False  # tests: a 1-block model from scratch instead of the shipped one
+    # a world-model preset to start from scratch at (a small or a new size) instead of the shipped base
+    preset: str = ""
 
 
 RECIPES: dict[str, Recipe] = {
@@ -82,20 +81,14 @@ RECIPES: dict[str, Recipe] = {
     "action-pusher-cv4x8x8": Recipe(steps=6_000, decay_steps=6_000, warmup=50, motion_weight=4.0, p_mean=-0.6,
                                     p_std=1.4, new_lr_scale=10.0, start_from="action-cv4x8x8", pusher_map=True,
                                     name="action-pusher-cv4x8x8"),
-    "tiny-action": Recipe(steps=3, batch=4, warmup=1, checkpoint_seconds=0.0, name="tiny-action", tiny=True),
-    "tiny-action-change": Recipe(steps=3, batch=4, warmup=1, checkpoint_seconds=0.0, motion_weight=4.0,
-                                 predict_change=True, name="tiny-action-change", tiny=True),
-    "tiny-action-pusher": Recipe(steps=2, batch=4, warmup=1, checkpoint_seconds=0.0, pusher_map=True,
-                                 name="tiny-action-pusher", tiny=True),
 }
 
 
 def model_config(recipe: Recipe) -> WFMConfig:
-    if recipe.tiny:
-        return WFMConfig(name=recipe.name, width=32, depth=1, heads=2, lora_rank=8, action_dim=CHUNK_DIM,
-                         predicts_change=recipe.predict_change, map_channels=int(recipe.pusher_map))
-    return dataclasses.replace(base_config(), name=recipe.name, action_dim=CHUNK_DIM,
-                               predicts_change=recipe.predict_change, map_channels=int(recipe.pusher_map))
+    """The base's network (or ``recipe.preset``'s) with the action inputs."""
+    start = PRESETS[recipe.preset] if recipe.preset else base_config()
+    return dataclasses.replace(start, name=recipe.name, action_dim=CHUNK_DIM, predicts_change=recipe.predict_change,
+                               map_channels=int(recipe.pusher_map))
 
 
 def window_actions(clip: Path, starts: list[int]) -> dict[str, torch.Tensor]:
@@ -197,6 +190,8 @@ class Batches:
         self.recipe, self.device = recipe, device
 
     def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, Condition, torch.Tensor | None]:
+        """k given latent frames and the one to make (k drawn once for the batch), and the
+        loss weight of the moving pixels."""
         r = self.recipe
         idx = torch.from_numpy(rng.integers(0, len(self.latents), r.batch)).to(self.device)
         given = int(rng.integers(1, self.latents.shape[2]))  # latent frames given; frame `given` is made
@@ -223,58 +218,54 @@ class Batches:
         return x0, Condition(text, mask, x0, cond_mask, aug, signals, reference), weight
 
 
-def train(
-    recipe_name: str,
-    data: Path,
-    run_dir: Path,
-    *,
-    steps: int | None = None,
-    minutes: float | None = None,
-    threads: int = 0,
-    device: str = "cpu",
-    report: Callable[[int, int, float, float], None] | None = None,
-    encoding: Callable[[int, int], None] | None = None,
-) -> Path:
-    """Train (or resume) ``recipe_name`` on the pusher clips of ``data``."""
-    recipe, where = start_run(RECIPES, recipe_name, device, threads, run_dir)
-    cfg = model_config(recipe)
-    space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
-    cache_path = run_dir / "latents.safetensors"
-    if not cache_path.exists():
-        build_cache(data, space, cache_path, progress=encoding)
-    cache = load_cache(cache_path, space)
-    still = still_references(cache, space, run_dir / "still.safetensors", encoding) if cfg.predicts_change else None
-    batches = Batches(cache, recipe, where, still)
-    torch.manual_seed(recipe.seed)
-    run = Run(starting_network(recipe, cfg)).to(where)
-    new = [p for n, p in run.named_parameters() if n.startswith("net.action.")]
-    rest = [p for n, p in run.named_parameters() if p.requires_grad and not n.startswith("net.action.")]
-    groups: list[dict[str, Any]] = [{"params": rest}, {"params": new, "lr_scale": recipe.new_lr_scale}]
-    opt = torch.optim.AdamW(groups, lr=recipe.lr, betas=(0.9, 0.99), weight_decay=0.01)
-    checkpoint = run_dir / "last"
-    meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
-                            "settings": asdict(recipe), "losses": []}
-    if checkpoint.with_suffix(".safetensors").exists():
-        meta = load_state(checkpoint, run, opt)
-    meta["device"] = where.type
-    denoiser = Denoiser(run.net)
+class ActionModel(Diffusion, family="action", recipes=RECIPES, recipe=Recipe):
+    """The world model post-trained on a pusher's actions, from the shipped base (or a
+    shipped action model, or a preset from scratch)."""
 
-    def loss(rng: np.random.Generator) -> torch.Tensor:
-        x0, cond, weight = batches.sample(rng)
-        with autocast(device):
-            return edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std, weight)
+    @classmethod
+    def config_of(cls, recipe: Recipe) -> WFMConfig:
+        return model_config(recipe)
 
-    return fit(run, opt, recipe, meta, checkpoint, loss, steps=steps, minutes=minutes, report=report)
+    def prepare(self) -> None:
+        ctx, cfg = self.ctx, self.config_of(self.recipe)
+        space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
+        path = ctx.cached("latents.safetensors", lambda p: build_cache(ctx.data, space, p, progress=ctx.encoding))
+        cache = load_cache(path, space)
+        still = (still_references(cache, space, ctx.run_dir / "still.safetensors", ctx.encoding)
+                 if cfg.predicts_change else None)
+        self.batches = Batches(cache, self.recipe, ctx.device, still)
+
+    def model(self, fresh: bool) -> nn.Module:
+        return Run(starting_network(self.recipe, self.config_of(self.recipe)), self.recipe.ema)
+
+    def optimizer(self, run: nn.Module) -> torch.optim.Optimizer:
+        """The action embedding starts at zero under a pretrained net: it learns faster (``new_lr_scale``)."""
+        new = [p for n, p in run.named_parameters() if n.startswith("net.action.")]
+        rest = [p for n, p in run.named_parameters() if p.requires_grad and not n.startswith("net.action.")]
+        groups: list[dict[str, Any]] = [{"params": rest}, {"params": new, "lr_scale": self.recipe.new_lr_scale}]
+        return torch.optim.AdamW(groups, lr=self.recipe.lr, betas=(0.9, 0.99), weight_decay=0.01)
+
+    def batch(self, rng: np.random.Generator, step: int) -> Batch:
+        x0, cond, weight = self.batches.sample(rng)
+        return self.diffusion_batch(x0, cond, weight)
+
+    @classmethod
+    def card(cls, state: dict[str, Any], recipe: Recipe, cfg: WFMConfig) -> dict[str, Any]:
+        return super().card(state, recipe, cfg) | {
+            "kind": "action", "action_axes": "right, forward, up (m/s, the camera's ground frame); 4 frames per "
+            "latent frame", "frames_per_action_chunk": CHUNK,
+            "starts_from": recipe.start_from or (None if recipe.preset else BASE)}
 
 
 def starting_network(recipe: Recipe, cfg: WFMConfig) -> DiT:
-    """The network a run starts from: a tiny fresh one (tests), the base world model with a
-    zero action embedding, or a shipped action model with the same architecture."""
-    if recipe.tiny:
+    """The network a run starts from: a fresh one of ``recipe.preset``'s size, the base
+    world model with a zero action embedding, or a shipped action model with the same
+    architecture."""
+    if recipe.preset:
         return DiT(cfg)
     if not recipe.start_from:
         return post_trained(cfg)
-    json_path = files.locate(recipe.start_from, CHECKPOINTS, "action model", list(RECIPES))
+    json_path = catalog.find(recipe.start_from, "action").card
     meta = files.read_meta(json_path)
     start = WFMConfig.from_json(meta["config"])
     if dataclasses.replace(start, name=cfg.name, predicts_change=cfg.predicts_change,
@@ -285,22 +276,3 @@ def starting_network(recipe: Recipe, cfg: WFMConfig) -> DiT:
         torch.nn.init.zeros_(net.patch_out.weight)
         torch.nn.init.zeros_(net.patch_out.bias)
     return net.requires_grad_(True).train()
-
-
-def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
-    """A run's EMA weights as the shipped fp16 checkpoint, with how the run was made."""
-    state = files.read_meta(last.with_suffix(".json"))
-    recipe = RECIPES[state["recipe"]]
-    cfg = model_config(recipe)
-    run = Run(DiT(cfg))
-    load_state(last, run, torch.optim.AdamW(run.parameters()))
-    space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
-    device = state.get("device", "cpu")
-    command = f"worldgraph train action --recipe {state['recipe']} --data {state['data']}"
-    meta = {"config": cfg.to_json(), "kind": "action", "recipe": state["recipe"], "steps": state["step"],
-            "latent_fingerprint": space.fingerprint, "data": state["data"], "device": device,
-            "action_axes": "right, forward, up (m/s, the camera's ground frame); 4 frames per latent frame",
-            "frames_per_action_chunk": CHUNK, "train_minutes": round(state["seconds"] / 60, 1),
-            "starts_from": recipe.start_from or (None if recipe.tiny else BASE),
-            "command": command + ("" if device == "cpu" else f" --device {device}")}
-    return files.save(run.ema, folder / f"{cfg.name}.safetensors", meta)

@@ -11,48 +11,50 @@ every latent frame. The loss, EMA and resumable runs are the base model's.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from dataclasses import asdict
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
-from .. import weights as files
-from ..training import autocast, fit, load_state, start_run
+from ..training import command
 from ..wfm.data import LatentSpace
-from ..wfm.edm import Condition, Denoiser, edm_loss
+from ..wfm.edm import Condition
 from ..wfm.model import PRESETS, DiT, WFMConfig
-from ..wfm.train import Batches, Recipe, Run
+from ..wfm.train import Batches, Diffusion, Run
+from ..wfm.train import Recipe as WFMRecipe
 from .base import base_config, post_trained
 from .camera import RAY_CHANNELS
 from .camera_data import camera_cache
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 DEFAULT = "camera-cv4x8x8"
+
+
+@dataclass(frozen=True)
+class Recipe(WFMRecipe):
+    """A world-model recipe whose ``model`` names the camera model it makes."""
+
+    # a world-model preset to start from scratch at (a small or a new size) instead of the shipped base
+    preset: str = ""
+
 
 RECIPES: dict[str, Recipe] = {
     # fine-tuning: a tenth of the base's rate, a short warm-up (the ray columns start at zero)
     DEFAULT: Recipe(DEFAULT, steps=4_000, batch=16, lr=1e-4, warmup=50, decay_steps=4_000, ema=0.998,
                     text_drop=0.3, given_frames=(0.0, 0.75, 0.25), checkpoint_seconds=120.0),
-    "tiny-camera": Recipe("tiny-camera", steps=4, batch=4, warmup=1, text_drop=0.3,
-                          given_frames=(0.0, 0.75, 0.25), checkpoint_seconds=0.0),
 }
 
 
-def config(model: str) -> WFMConfig:
-    """The network of a recipe's model: the base's config with ray channels (tiny: tiny-wfm's)."""
-    if model == "tiny-camera":
-        return dataclasses.replace(PRESETS["tiny-wfm"], name=model, ray_channels=RAY_CHANNELS)
-    return dataclasses.replace(base_config(), name=model, ray_channels=RAY_CHANNELS)
+def config(recipe: Recipe) -> WFMConfig:
+    """The network of a recipe: the base's config (or ``recipe.preset``'s) with ray channels."""
+    start = PRESETS[recipe.preset] if recipe.preset else base_config()
+    return dataclasses.replace(start, name=recipe.model, ray_channels=RAY_CHANNELS)
 
 
-def network(cfg: WFMConfig) -> DiT:
-    """The base model's weights with zeroed ray columns; the tiny test model starts random."""
-    if cfg.name == "tiny-camera":
-        return DiT(cfg)
-    return post_trained(cfg)
+def network(recipe: Recipe, cfg: WFMConfig) -> DiT:
+    """The base model's weights with zeroed ray columns; a preset starts random."""
+    return DiT(cfg) if recipe.preset else post_trained(cfg)
 
 
 class CameraBatches(Batches):
@@ -66,6 +68,7 @@ class CameraBatches(Batches):
         self.rays = cache["rays"].to(device)  # [N, 6, T', h, w] fp16
 
     def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, Condition, torch.Tensor]:
+        """The base's batch, with each window's rays."""
         x0, cond, idx = super().sample(rng)
         cond.signals = {"rays": self.rays[idx].float()}
         return x0, cond, idx
@@ -82,59 +85,26 @@ def same_length(*pairs: torch.Tensor) -> list[torch.Tensor]:
     return out
 
 
-def train(
-    recipe_name: str,
-    data: Path,
-    run_dir: Path,
-    *,
-    steps: int | None = None,
-    minutes: float | None = None,
-    threads: int = 0,
-    device: str = "cpu",
-    report: Callable[[int, int, float, float], None] | None = None,
-    encoding: Callable[[int, int], None] | None = None,
-) -> Path:
-    """Train (or resume) ``recipe_name`` on the clips of ``data``; returns the run's checkpoint.
-    A base run's ``latents.safetensors`` of the same data copied into ``run_dir`` skips encoding."""
-    recipe, where = start_run(RECIPES, recipe_name, device, threads, run_dir)
-    cfg = config(recipe.model)
-    space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
-    batches = CameraBatches(camera_cache(data, space, run_dir / "latents.safetensors", encoding), recipe, where)
-    torch.manual_seed(recipe.seed)
-    run = Run(network(cfg)).to(where)
-    opt = torch.optim.AdamW([p for p in run.parameters() if p.requires_grad], lr=recipe.lr, betas=(0.9, 0.99),
-                            weight_decay=0.01)
-    checkpoint = run_dir / "last"
-    meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
-                            "settings": asdict(recipe), "losses": []}
-    if checkpoint.with_suffix(".safetensors").exists():
-        meta = load_state(checkpoint, run, opt)
-    meta["device"] = where.type
-    denoiser = Denoiser(run.net)
+class CameraModel(Diffusion, family="camera", recipes=RECIPES, recipe=Recipe):
+    """The world model post-trained for camera control: every latent frame gets its rays.
+    A base run's ``latents.safetensors`` of the same data copied into the run folder skips
+    encoding."""
 
-    def loss(rng: np.random.Generator) -> torch.Tensor:
-        x0, cond, _ = batches.sample(rng)
-        with autocast(device):
-            return edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
+    @classmethod
+    def config_of(cls, recipe: Recipe) -> WFMConfig:
+        return config(recipe)
 
-    return fit(run, opt, recipe, meta, checkpoint, loss, steps=steps, minutes=minutes, report=report)
+    def prepare(self) -> None:
+        cfg = self.config_of(self.recipe)
+        space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
+        cache = camera_cache(self.ctx.data, space, self.ctx.run_dir / "latents.safetensors", self.ctx.encoding)
+        self.batches = CameraBatches(cache, self.recipe, self.ctx.device)
 
+    def model(self, fresh: bool) -> nn.Module:
+        return Run(network(self.recipe, self.config_of(self.recipe)), self.recipe.ema)
 
-def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
-    """A run's EMA weights as the shipped fp16 checkpoint, with how the run was made."""
-    state = files.read_meta(last.with_suffix(".json"))
-    recipe = RECIPES[state["recipe"]]
-    cfg = config(recipe.model)
-    run = Run(DiT(cfg))
-    load_state(last, run, torch.optim.AdamW(run.parameters()))
-    space = LatentSpace(cfg.tokenizer, cfg.sigma_data)
-    device = state.get("device", "cpu")
-    command = f"worldgraph train camera --recipe {state['recipe']} --data {state['data']}"
-    if device != "cpu":
-        command += f" --device {device}"
-    meta = {"config": cfg.to_json(), "kind": "camera", "recipe": state["recipe"], "steps": state["step"],
-            "latent_fingerprint": space.fingerprint, "data": state["data"], "device": device,
-            "train_minutes": round(state["seconds"] / 60, 1), "conditioning": "plucker-rays",
-            "base": None if recipe.model == "tiny-camera" else base_config().name,
-            "command": command + f" --steps {state['step']}"}
-    return files.save(run.ema, folder / f"{cfg.name}.safetensors", meta)
+    @classmethod
+    def card(cls, state: dict[str, Any], recipe: Recipe, cfg: WFMConfig) -> dict[str, Any]:
+        return super().card(state, recipe, cfg) | {
+            "kind": "camera", "conditioning": "plucker-rays", "base": None if recipe.preset else base_config().name,
+            "command": command(state, "camera", steps=True)}

@@ -1,4 +1,4 @@
-"""Training the tokenizers on synthetic datasets, resumable from safetensors checkpoints.
+"""Training the tokenizers on synthetic datasets (the loop is ``engines.training``).
 
 Most early steps are single frames (the causal design encodes a frame alone, and colour
 and detail are learned per frame); a batch of whole windows every few steps teaches time,
@@ -9,31 +9,27 @@ and optionally 1 - SSIM per frame (the structure term the evaluation reports).
 
 from __future__ import annotations
 
-import json
-import math
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from ..media.video import read_video
 from ..metrics import ssim
 from ..sim.dataset import read_manifest
-from ..training import RunProgress, autocast, load_state, scheduled_lr, start_run
+from ..training import Schedule, Trainer, command, recipe_of, scheduled_lr
 from .model import PRESETS, Tokenizer
 
 
-@dataclass(frozen=True)
-class Recipe:
-    model: str  # a preset name
-    steps: int
+@dataclass(frozen=True, kw_only=True)
+class Recipe(Schedule):
+    model: str = field(kw_only=False)  # a preset name
     lr: float = 4e-4
     warmup: int = 200
-    decay_steps: int = 12_000  # cosine down to 10% of lr by here, then 10% to the end
+    decay_steps: int = 12_000
     image_batch: int = 16
     video_batch: int = 4
     video_every: int = 5  # one step in this many is a video step ...
@@ -58,8 +54,6 @@ class Recipe:
     # change and the result ships under a name of its own (``export_as``).
     frozen_encoder: bool = True
     export_as: str = ""  # the shipped checkpoint's name (default: the preset's)
-    checkpoint_seconds: float = 180.0
-    seed: int = 0
 
 
 # Start from the shipped checkpoint and train its decoder only (see Recipe.init).
@@ -97,10 +91,6 @@ RECIPES: dict[str, Recipe] = {
     # then once more with the weights cubed: the spread was still 1.21 dB
     "dv4x8x8-v2-balanced": replace(DV_V2, steps=3_000, warmup=100, decay_steps=3_000, init="dv4x8x8-v2",
                                    frame_balance=3.0),
-    "tiny-cv": Recipe("tiny-cv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
-                      checkpoint_seconds=0.0),
-    "tiny-dv": Recipe("tiny-dv", steps=6, image_batch=2, video_batch=1, video_every=2, frames=5,
-                      checkpoint_seconds=0.0),
 }
 
 
@@ -173,106 +163,97 @@ def reconstruction_loss(x: torch.Tensor, y: torch.Tensor, edge: float, motion: f
 # ------------------------------------------------------------------------------ training
 
 
-def train(
-    recipe_name: str,
-    data: Path,
-    run_dir: Path,
-    *,
-    steps: int | None = None,
-    minutes: float | None = None,
-    threads: int = 0,
-    device: str = "cpu",
-    report: Callable[[int, int, float, float], None] | None = None,
-) -> Path:
-    """Train (or resume) ``recipe_name`` on ``data``; returns the run's checkpoint path.
-    The clips are sampled on the CPU; the steps run on ``device``.
+@dataclass
+class Batch:
+    """One step's clips [B, 3, T, H, W] in [-1, 1] (T = 1: an image step) and its stage."""
 
-    ``report(step, total, loss, steps_per_second)`` is called every step.
-    """
-    recipe, where = start_run(RECIPES, recipe_name, device, threads, run_dir)
-    total = steps or recipe.steps
-    torch.manual_seed(recipe.seed)
-    model = Tokenizer(PRESETS[recipe.model])
-    checkpoint = run_dir / "last"
-    resuming = checkpoint.with_suffix(".safetensors").exists()
-    meta: dict[str, Any] = {"recipe": recipe_name, "step": 0, "seconds": 0.0, "data": str(data),
-                            "settings": asdict(recipe), "losses": []}
-    if recipe.init and not resuming:
-        from . import checkpoint as shipped
-
-        model.load_state_dict(shipped.load(recipe.init).state_dict())
-        meta["init"] = recipe.init
-    model.to(where)  # before the optimizer, and before a saved run is loaded onto it
-    opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, betas=(0.9, 0.99), weight_decay=0.01)
-    if resuming:
-        meta = load_state(checkpoint, model, opt)
-    meta["device"] = where.type
-    bank = ClipBank(data)
-    if bank.frames < recipe.frames:
-        raise ValueError(f"{data}: clips have {bank.frames} frames, the recipe needs {recipe.frames}")
-    rng = np.random.default_rng([recipe.seed, meta["step"]])
-    deadline = time.time() + minutes * 60 if minutes else math.inf
-    run = RunProgress(checkpoint, model, opt, meta, total, recipe.checkpoint_seconds, report)
-    fine_tune = bool(recipe.init)
-    try:
-        while run.step < total and time.time() < deadline:
-            step = run.step
-            decoder_stage = (fine_tune and recipe.frozen_encoder) or 0 < recipe.decoder_from <= step
-            model.encoder.requires_grad_(not decoder_stage)
-            every = recipe.video_every if step < recipe.late_step else recipe.video_every_late
-            video = fine_tune or decoder_stage or step % every == every - 1
-            x = bank.sample(recipe.video_batch if video else recipe.image_batch,
-                            recipe.frames if video else 1, rng).to(where)
-            lr = scheduled_lr(recipe.lr, step, recipe.warmup, recipe.decay_steps)
-            for group in opt.param_groups:
-                group["lr"] = recipe.decoder_lr if decoder_stage else lr
-            t0 = time.time()
-            with autocast(device):
-                if decoder_stage:
-                    with torch.no_grad():
-                        z = model.encode(x)
-                    y = model.decode(z)
-                else:
-                    y = model(x)
-            loss = reconstruction_loss(x, y.float(), recipe.edge_weight, recipe.motion_weight,
-                                       recipe.motion_l2 if decoder_stage or fine_tune else 0.0,
-                                       recipe.ssim_weight, recipe.frame_balance)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            run.record(loss.item(), time.time() - t0)
-    finally:
-        run.close()
-    return run.checkpoint
+    clips: torch.Tensor
+    decoder_stage: bool  # the encoder is frozen: its latents are made without gradients
+    motion_l2: float
 
 
-def export_run(last: Path, data: Path, folder: Path | None = None) -> Path:
-    """A run's weights as the shipped fp16 checkpoint (in ``folder``, default the shipped
-    ones'), with the latent statistics of 32 training windows (for the diffusion model)
-    and how the run was made."""
-    from . import checkpoint
+class TokenizerTrainer(Trainer, family="tokenizer", recipes=RECIPES, recipe=Recipe):
+    """A causal tokenizer; no moving average: its weights ship as they are."""
 
-    state = json.loads(last.with_suffix(".json").read_text())
-    recipe = RECIPES[state["recipe"]]
-    device = state.get("device", "cpu")
-    model = Tokenizer(PRESETS[recipe.model])
-    load_state(last, model, torch.optim.AdamW(model.parameters()))
-    extra: dict[str, Any] = {}
-    if recipe.init:
-        before = checkpoint.meta(recipe.init)
-        extra["init"] = {k: before.get(k) for k in ("recipe", "steps", "init", "sha256")}
-    if recipe.init and recipe.frozen_encoder:  # the latents keep their statistics
-        init = checkpoint.load(recipe.init)
-        mean, std = init.latent_mean, init.latent_std
-    else:
-        sample = ClipBank(data, limit=32).sample(32, recipe.frames, np.random.default_rng(0))
-        mean, std = checkpoint.latent_statistics(model.eval(), sample)
-    model.latent_mean.copy_(mean)
-    model.latent_std.copy_(std)
-    extra |= {"recipe": state["recipe"], "steps": state["step"], "data": str(data),
-             "train_minutes": round(state["seconds"] / 60, 1), "device": device,
-             "command": f"worldgraph train tokenizer --recipe {state['recipe']} --data {data}"
-                        + (f" --steps {state['step']}" if state["step"] != recipe.steps else "")
-                        + ("" if device == "cpu" else f" --device {device}")}
-    return checkpoint.export(model, recipe.export_as or recipe.model, extra, folder or checkpoint.CHECKPOINTS)
+    def prepare(self) -> None:
+        self.bank = ClipBank(self.ctx.data)
+        if self.bank.frames < self.recipe.frames:
+            raise ValueError(f"{self.ctx.data}: clips have {self.bank.frames} frames, the recipe needs "
+                             f"{self.recipe.frames}")
+        self.fine_tune = bool(self.recipe.init)
+
+    def model(self, fresh: bool) -> nn.Module:
+        model = Tokenizer(PRESETS[self.recipe.model])
+        if self.recipe.init and fresh:
+            from . import checkpoint as shipped
+
+            model.load_state_dict(shipped.load(self.recipe.init).state_dict())
+        return model
+
+    def meta(self) -> dict[str, Any]:
+        return {"init": self.recipe.init} if self.recipe.init else {}
+
+    def decoder_stage(self, step: int) -> bool:
+        r = self.recipe
+        return (self.fine_tune and r.frozen_encoder) or 0 < r.decoder_from <= step
+
+    def before_step(self, run: nn.Module, step: int) -> None:
+        assert isinstance(run, Tokenizer)
+        run.encoder.requires_grad_(not self.decoder_stage(step))
+
+    def lr(self, step: int) -> float:
+        r = self.recipe
+        return r.decoder_lr if self.decoder_stage(step) else scheduled_lr(r.lr, step, r.warmup, r.decay_steps)
+
+    def batch(self, rng: np.random.Generator, step: int) -> Batch:
+        """Whole windows on video steps, single frames otherwise (sampled on the CPU)."""
+        r = self.recipe
+        decoder_stage = self.decoder_stage(step)
+        every = r.video_every if step < r.late_step else r.video_every_late
+        video = self.fine_tune or decoder_stage or step % every == every - 1
+        clips = self.bank.sample(r.video_batch if video else r.image_batch, r.frames if video else 1, rng)
+        return Batch(clips.to(self.ctx.device), decoder_stage, r.motion_l2 if decoder_stage or self.fine_tune else 0.0)
+
+    def loss(self, run: nn.Module, batch: Any) -> torch.Tensor:
+        assert isinstance(run, Tokenizer)
+        x, r = batch.clips, self.recipe
+        if batch.decoder_stage:
+            with torch.no_grad():
+                z = run.encode(x)
+            y = run.decode(z)
+        else:
+            y = run(x)
+        with torch.autocast(x.device.type, enabled=False):  # the loss in fp32
+            return reconstruction_loss(x, y.float(), r.edge_weight, r.motion_weight, batch.motion_l2,
+                                       r.ssim_weight, r.frame_balance)
+
+    @classmethod
+    def saved(cls, state: dict[str, Any]) -> nn.Module:
+        return Tokenizer(PRESETS[recipe_of(cls, state).model])
+
+    @classmethod
+    def export(cls, run: nn.Module, state: dict[str, Any], folder: Path) -> list[Path]:
+        """The weights as fp16, with the latent statistics of 32 training windows (for the
+        diffusion model) and how the run was made."""
+        from . import checkpoint
+
+        recipe = recipe_of(cls, state)
+        model = run
+        assert isinstance(model, Tokenizer)
+        data = Path(state["data"])
+        extra: dict[str, Any] = {}
+        if recipe.init:
+            before = checkpoint.meta(recipe.init)
+            extra["init"] = {k: before.get(k) for k in ("recipe", "steps", "init", "sha256")}
+        if recipe.init and recipe.frozen_encoder:  # the latents keep their statistics
+            init = checkpoint.load(recipe.init)
+            mean, std = init.latent_mean, init.latent_std
+        else:
+            sample = ClipBank(data, limit=32).sample(32, recipe.frames, np.random.default_rng(0))
+            mean, std = checkpoint.latent_statistics(model.eval(), sample)
+        model.latent_mean.copy_(mean)
+        model.latent_std.copy_(std)
+        extra |= {"recipe": state["recipe"], "steps": state["step"], "data": str(data),
+                  "train_minutes": round(state["seconds"] / 60, 1), "device": state.get("device", "cpu"),
+                  "command": command(state, "tokenizer", steps=state["step"] != recipe.steps)}
+        return [checkpoint.export(model, recipe.export_as or recipe.model, extra, folder)]

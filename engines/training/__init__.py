@@ -15,7 +15,6 @@ place the data, safetensors + JSON), bf16 autocast, data-parallel slices over
 """
 
 from .family import Context, EMARun, Schedule, Trainer, recipe_of, register_recipe, resolve, unregister_recipe
-from .legacy import RunProgress, fit, optimize, start_run
 from .loop import Launch, command, export, family_device, train
 from .plot import plot
 from .precision import autocast, native_bf16, scheduled_lr, training_device
@@ -23,5 +22,4 @@ from .state import load_state, save_state
 
 __all__ = ["Context", "EMARun", "Launch", "Trainer", "autocast", "command", "export", "family_device",
            "load_state", "native_bf16", "plot", "recipe_of", "register_recipe", "resolve", "save_state", "Schedule",
-           "scheduled_lr", "train", "training_device", "unregister_recipe",
-           "RunProgress", "fit", "optimize", "start_run"]  # legacy: until every family is on the loop
+           "scheduled_lr", "train", "training_device", "unregister_recipe"]

@@ -57,7 +57,9 @@ def train(family: type[Trainer], recipe: str | Path | Any, data: Path, run_dir: 
         raise ValueError(f"--accumulate is at least 1, not {launch.accumulate}")
     group = parallel.start(device)
     try:
-        return Run(family, name, recipe, data, run_dir, launch, group, arguments).fit(report, encoding)
+        last = Run(family, name, recipe, data, run_dir, launch, group, arguments).fit(report, encoding)
+        group.barrier()  # every rank done before the group goes (gloo aborts a rank that leaves mid-talk)
+        return last
     finally:
         parallel.finish(group)
 
@@ -200,9 +202,8 @@ class Steps:
         owner, recipe, group = self.owner, self.owner.recipe, self.owner.group
         minutes = owner.launch.minutes
         deadline = time.time() + minutes * 60 if minutes else math.inf
-        every = total // owner.launch.evals if owner.launch.evals and not sharded(self.run) else 0
-        if owner.launch.evals and not every:
-            every = total
+        evals = 0 if sharded(self.run) else owner.launch.evals  # FSDP: no swapping in the EMA's shards
+        every = (total // evals or total) if evals else 0
         self.run.train()
         stop = False
         while self.progress.step < total and not stop:

@@ -11,9 +11,8 @@ the others. It starts from the shipped branches and overwrites them on export.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,14 @@ import torch
 from torch import nn
 
 from .. import weights as files
-from ..training import autocast, fit, load_state, start_run
+from ..training import recipe_of
 from ..wfm import api as wfm
-from ..wfm.edm import Denoiser, edm_loss
+from ..wfm.edm import Denoiser
 from ..wfm.train import Batches, Run
 from .api import forget_loaded, load_branch
 from .data import build_cache, load_cache
 from .model import MODALITIES, Control, ControlBranch, ControlConfig, ControlledDiT
-from .train import CHECKPOINTS, checkpoint_name, shipped_meta
+from .train import Branches, ControlBatch, checkpoint_name, shipped_meta
 from .train import Recipe as BranchRecipe
 
 EVERY_SIZE = (0.25, 0.25, 0.25, 0.25)  # subsets of 1, 2, 3 and 4 modalities equally likely
@@ -61,9 +60,6 @@ RECIPES: dict[str, Recipe] = {
     "controlnet-joint-gpu": Recipe("wfm-cv4x8x8", steps=3_000, batch=128, lr=3e-4, warmup=200, decay_steps=3_000,
                                    text_drop=0.3, given_frames=(0.7, 0.15, 0.15), p_mean=0.2, p_std=1.5,
                                    sizes=(0.2, 0.2, 0.2, 0.4), fresh=True),
-    "tiny-controlnet-joint": Recipe("wfm-cv4x8x8", steps=4, batch=2, warmup=1, checkpoint_seconds=0.0),
-    "tiny-controlnet-joint-fresh": Recipe("wfm-cv4x8x8", steps=4, batch=2, warmup=1, blocks=1, checkpoint_seconds=0.0,
-                                          fresh=True),
 }
 
 
@@ -96,82 +92,76 @@ def paired_caches(data: Path, space: wfm.LatentSpace, run_dir: Path, seed: int,
     return caches
 
 
-def train(
-    recipe_name: str,
-    data: Path,
-    run_dir: Path,
-    *,
-    steps: int | None = None,
-    minutes: float | None = None,
-    threads: int = 0,
-    device: str = "cpu",
-    report: Callable[[int, int, float, float], None] | None = None,
-    encoding: Callable[[int, int], None] | None = None,
-    folder: Path = CHECKPOINTS,
-) -> Path:
-    """Fine-tune (or resume) the branches shipped in ``folder`` together on ``data``."""
-    recipe, where = start_run(RECIPES, recipe_name, device, threads, run_dir)
-    world = wfm.load(recipe.model)
-    caches = paired_caches(data, world.space, run_dir, recipe.seed, encoding, recipe.floor_words)
-    batches = Batches(caches[MODALITIES[0]], recipe, where)
-    hints = {m: c["hints"].to(where) for m, c in caches.items()}
-    frozen = copy.deepcopy(world.net).to(where).requires_grad_(False)  # the loaded model is shared
-    checkpoint = run_dir / "last"
-    branches = nn.ModuleDict()
-    starts: dict[str, Any] = {}
-    configs: dict[str, Any] = {}
-    torch.manual_seed(recipe.seed)
-    for m in MODALITIES:
-        if recipe.fresh:
-            cfg = ControlConfig(m, world.name, recipe.blocks)
-            branches[m] = ControlBranch(frozen, cfg)
-            configs[m] = cfg.to_json()
-            continue
-        shipped = load_branch(m, world, folder)
-        branches[m] = ControlBranch(frozen, shipped.cfg)
-        configs[m] = shipped.cfg.to_json()
-        if not checkpoint.with_suffix(".safetensors").exists():
-            branches[m].load_state_dict(shipped.state_dict())
-            starts[m] = {k: v for k, v in files.read_meta(folder / f"{checkpoint_name(m)}.json").items()
-                         if k in ("command", "recipe", "steps", "train_minutes", "starts_from")}
-    run = Run(branches).to(where)
-    opt = torch.optim.AdamW([p for p in run.parameters() if p.requires_grad], lr=recipe.lr, betas=(0.9, 0.99),
-                            weight_decay=0.01)
-    meta: dict[str, Any] = {"recipe": recipe_name, "modality": "all", "base": recipe.model, "step": 0,
-                            "seconds": 0.0, "data": str(data), "settings": asdict(recipe), "losses": [],
-                            "starts_from": starts, "configs": configs}
-    if checkpoint.with_suffix(".safetensors").exists():
-        meta = load_state(checkpoint, run, opt)
-    meta["device"] = where.type
+class JointTrainer(Branches, family="controlnet-joint", recipes=RECIPES, recipe=Recipe):
+    """The four branches together (``--modality all``), from the shipped ones (or fresh)."""
 
-    def loss(rng: np.random.Generator) -> torch.Tensor:
-        x0, cond, idx = batches.sample(rng)
-        on = torch.from_numpy(subsets(rng, recipe.batch, recipe.sizes)).float().to(where)
-        assert isinstance(run.net, nn.ModuleDict)
-        controls = [Control(run.net[m], hints[m][idx].float(), on[:, i].reshape(-1, 1, 1, 1, 1))  # type: ignore[arg-type]
+    def prepare(self) -> None:
+        ctx, recipe = self.ctx, self.recipe
+        self.world = self.frozen_base()
+        caches = paired_caches(ctx.data, self.world.space, ctx.run_dir, recipe.seed, ctx.encoding, recipe.floor_words)
+        self.batches = Batches(caches[MODALITIES[0]], recipe, ctx.device)
+        self.hints = {m: c["hints"].to(ctx.device) for m, c in caches.items()}
+        self.starts: dict[str, Any] = {}
+        self.configs: dict[str, Any] = {}
+
+    def model(self, fresh: bool) -> nn.Module:
+        branches = nn.ModuleDict()
+        for m in MODALITIES:
+            if self.recipe.fresh:
+                cfg = ControlConfig(m, self.world.name, self.recipe.blocks)
+                branches[m] = ControlBranch(self.frozen, cfg)
+                self.configs[m] = cfg.to_json()
+                continue
+            shipped = load_branch(m, self.world)
+            branches[m] = ControlBranch(self.frozen, shipped.cfg)
+            self.configs[m] = shipped.cfg.to_json()
+            if fresh:
+                branches[m].load_state_dict(shipped.state_dict())
+                card = files.read_meta(load_card(m))
+                self.starts[m] = {k: v for k, v in card.items()
+                                  if k in ("command", "recipe", "steps", "train_minutes", "starts_from")}
+        return Run(branches, self.recipe.ema)
+
+    def meta(self) -> dict[str, Any]:
+        return {"modality": "all", "base": self.recipe.model, "starts_from": self.starts, "configs": self.configs}
+
+    def batch(self, rng: np.random.Generator, step: int) -> ControlBatch:
+        x0, cond, idx = self.batches.sample(rng)
+        on = torch.from_numpy(subsets(rng, self.recipe.batch, self.recipe.sizes)).float().to(self.ctx.device)
+        plain = self.diffusion_batch(x0, cond)
+        return ControlBatch(plain.x0, plain.cond, plain.draws, hints={m: h[idx].float() for m, h in self.hints.items()},
+                            on=on)
+
+    def denoiser(self, run: nn.Module, batch: Any) -> Denoiser:
+        assert isinstance(run.net, nn.ModuleDict) and batch.on is not None
+        controls = [Control(run.net[m], batch.hints[m], batch.on[:, i].reshape(-1, 1, 1, 1, 1))  # type: ignore[arg-type]
                     for i, m in enumerate(MODALITIES)]
-        denoiser = Denoiser(ControlledDiT(frozen, controls), frozen.cfg.sigma_data)
-        with autocast(device):
-            return edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
+        return Denoiser(ControlledDiT(self.frozen, controls), self.frozen.cfg.sigma_data)
 
-    return fit(run, opt, recipe, meta, checkpoint, loss, steps=steps, minutes=minutes, report=report)
+    @classmethod
+    def saved(cls, state: dict[str, Any]) -> nn.Module:
+        recipe_of(cls, state)
+        world = wfm.load(state["base"])
+        return Run(nn.ModuleDict({m: ControlBranch(world.net, ControlConfig.from_json(state["configs"][m]))
+                                  for m in MODALITIES}))
+
+    @classmethod
+    def export(cls, run: nn.Module, state: dict[str, Any], folder: Path) -> list[Path]:
+        """The EMA branches, one checkpoint per modality; each card says which checkpoint the
+        fine-tune started from and how that one was made."""
+        world = wfm.load(state["base"])
+        shipped = []
+        assert isinstance(run, Run) and isinstance(run.ema, nn.ModuleDict)
+        for m in MODALITIES:
+            branch = run.ema[m]
+            assert isinstance(branch, ControlBranch)
+            meta = shipped_meta(state, branch.cfg, world, "all") | {"starts_from": state["starts_from"].get(m, {})}
+            shipped.append(files.save(branch, folder / f"{checkpoint_name(m)}.safetensors", meta))
+        forget_loaded()  # this process's cached branches are the old ones
+        return shipped
 
 
-def export_run(last: Path, folder: Path = CHECKPOINTS) -> list[Path]:
-    """A joint run's EMA branches as the shipped fp16 checkpoints, one per modality; each
-    JSON says which checkpoint the fine-tune started from and how that one was made."""
-    state = files.read_meta(last.with_suffix(".json"))
-    world = wfm.load(state["base"])
-    branches = nn.ModuleDict({m: ControlBranch(world.net, ControlConfig.from_json(state["configs"][m]))
-                              for m in MODALITIES})
-    run = Run(branches)
-    load_state(last, run, torch.optim.AdamW(run.parameters()))
-    shipped = []
-    assert isinstance(run.ema, nn.ModuleDict)
-    for m in MODALITIES:
-        branch = run.ema[m]
-        assert isinstance(branch, ControlBranch)
-        meta = shipped_meta(state, branch.cfg, world, "all") | {"starts_from": state["starts_from"].get(m, {})}
-        shipped.append(files.save(branch, folder / f"{checkpoint_name(m)}.safetensors", meta))
-    forget_loaded()  # this process's cached branches are the old ones
-    return shipped
+def load_card(modality: str) -> Path:
+    from .. import catalog
+
+    return catalog.find(checkpoint_name(modality), "controlnet").card

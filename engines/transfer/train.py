@@ -10,24 +10,23 @@ to carry the structure itself. The branch's EMA weights ship.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
+from .. import catalog
 from .. import weights as files
-from ..training import autocast, fit, load_state, start_run
+from ..training import command, recipe_of
 from ..wfm import api as wfm
-from ..wfm.edm import Denoiser, edm_loss
-from ..wfm.train import Batches, Run
+from ..wfm.edm import Denoiser
+from ..wfm.train import Batch, Batches, Diffusion, Run
 from ..wfm.train import Recipe as WFMRecipe
 from .data import build_cache, load_cache
 from .model import MODALITIES, Control, ControlBranch, ControlConfig, ControlledDiT
-
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,6 @@ RECIPES: dict[str, Recipe] = {
     # twice as long: the seg branch did not yet beat Text2World on its own alignment at 1,200
     "controlnet-long": Recipe("wfm-cv4x8x8", steps=2_400, batch=16, lr=2e-4, warmup=100, decay_steps=2_400,
                               text_drop=0.3, given_frames=(0.7, 0.15, 0.15)),
-    "tiny-controlnet": Recipe("wfm-cv4x8x8", steps=4, batch=2, warmup=1, blocks=1, checkpoint_seconds=0.0),
 }
 
 
@@ -53,78 +51,80 @@ def checkpoint_name(modality: str) -> str:
 
 
 def base_meta(name: str) -> tuple[Path, dict[str, Any]]:
-    json_path = files.locate(name, wfm.CHECKPOINTS, "world-model", wfm.available())
-    return json_path, files.read_meta(json_path)
+    card = catalog.find(name, "wfm").card
+    return card, files.read_meta(card)
 
 
-def train(
-    recipe_name: str,
-    data: Path,
-    run_dir: Path,
-    *,
-    modality: str,
-    base: str | None = None,
-    steps: int | None = None,
-    minutes: float | None = None,
-    threads: int = 0,
-    device: str = "cpu",
-    report: Callable[[int, int, float, float], None] | None = None,
-    encoding: Callable[[int, int], None] | None = None,
-) -> Path:
-    """Train (or resume) a ``modality`` branch on ``base`` (default: the recipe's world model)."""
-    if modality not in MODALITIES:
-        raise ValueError(f"unknown modality {modality!r}; modalities: {', '.join(MODALITIES)}")
-    recipe, where = start_run(RECIPES, recipe_name, device, threads, run_dir)
-    world = wfm.load(base or recipe.model)
-    cache_path = run_dir / "controls.safetensors"
-    if not cache_path.exists():
-        build_cache(data, world.space, modality, cache_path, seed=recipe.seed, progress=encoding,
-                    floor_words=recipe.floor_words)
-    cache = load_cache(cache_path, world.space, modality, recipe.floor_words)
-    batches, hints = Batches(cache, recipe, where), cache["hints"].to(where)
-    frozen = copy.deepcopy(world.net).to(where).requires_grad_(False)  # the loaded model is shared
-    torch.manual_seed(recipe.seed)
-    run = Run(ControlBranch(frozen, ControlConfig(modality, world.name, recipe.blocks))).to(where)
-    opt = torch.optim.AdamW([p for p in run.parameters() if p.requires_grad], lr=recipe.lr, betas=(0.9, 0.99),
-                            weight_decay=0.01)
-    checkpoint = run_dir / "last"
-    meta: dict[str, Any] = {"recipe": recipe_name, "modality": modality, "base": base or recipe.model,
-                            "step": 0, "seconds": 0.0, "data": str(data), "settings": asdict(recipe), "losses": []}
-    if checkpoint.with_suffix(".safetensors").exists():
-        meta = load_state(checkpoint, run, opt)
-        if meta.get("modality") != modality:
-            raise ValueError(f"{checkpoint}: a {meta.get('modality')} run, not {modality}; use another run folder")
-    meta["device"] = where.type
+@dataclass
+class ControlBatch(Batch):
+    """A world-model batch and the control hints of its items (per modality)."""
 
-    def loss(rng: np.random.Generator) -> torch.Tensor:
-        x0, cond, idx = batches.sample(rng)
+    hints: dict[str, torch.Tensor] | None = None
+    on: torch.Tensor | None = None  # [B, modalities] 1.0 where a modality steers the item (joint training)
+
+
+class Branches(Diffusion):
+    """What a ControlNet run holds besides its branches: the frozen base world model."""
+
+    def frozen_base(self) -> wfm.WorldModel:
+        world = wfm.load(self.recipe.model)
+        self.frozen = copy.deepcopy(world.net).to(self.ctx.device).requires_grad_(False)  # the loaded one is shared
+        return world
+
+
+class BranchTrainer(Branches, family="controlnet", recipes=RECIPES, recipe=Recipe):
+    """One modality's branch on the frozen base (``--modality``)."""
+
+    arguments = ("modality",)
+
+    def prepare(self) -> None:
+        ctx, recipe = self.ctx, self.recipe
+        self.modality = ctx.arguments["modality"]
+        if self.modality not in MODALITIES:
+            raise ValueError(f"unknown modality {self.modality!r}; modalities: {', '.join(MODALITIES)}")
+        self.world = self.frozen_base()
+        space = self.world.space
+        path = ctx.cached("controls.safetensors", lambda p: build_cache(
+            ctx.data, space, self.modality, p, seed=recipe.seed, progress=ctx.encoding, floor_words=recipe.floor_words))
+        cache = load_cache(path, space, self.modality, recipe.floor_words)
+        self.batches, self.hints = Batches(cache, recipe, ctx.device), cache["hints"].to(ctx.device)
+
+    def model(self, fresh: bool) -> nn.Module:
+        return Run(ControlBranch(self.frozen, ControlConfig(self.modality, self.world.name, self.recipe.blocks)),
+                   self.recipe.ema)
+
+    def meta(self) -> dict[str, Any]:
+        return {"modality": self.modality, "base": self.recipe.model}
+
+    def batch(self, rng: np.random.Generator, step: int) -> ControlBatch:
+        x0, cond, idx = self.batches.sample(rng)
+        plain = self.diffusion_batch(x0, cond)
+        return ControlBatch(plain.x0, plain.cond, plain.draws, hints={self.modality: self.hints[idx].float()})
+
+    def denoiser(self, run: nn.Module, batch: Any) -> Denoiser:
         assert isinstance(run.net, ControlBranch)
-        denoiser = Denoiser(ControlledDiT(frozen, [Control(run.net, hints[idx].float())]), frozen.cfg.sigma_data)
-        with autocast(device):
-            return edm_loss(denoiser, run.uncertainty, x0, cond, recipe.p_mean, recipe.p_std)
+        return Denoiser(ControlledDiT(self.frozen, [Control(run.net, batch.hints[self.modality])]),
+                        self.frozen.cfg.sigma_data)
 
-    return fit(run, opt, recipe, meta, checkpoint, loss, steps=steps, minutes=minutes, report=report)
+    @classmethod
+    def saved(cls, state: dict[str, Any]) -> nn.Module:
+        world = wfm.load(state["base"])
+        return Run(ControlBranch(world.net, ControlConfig(state["modality"], world.name, recipe_of(cls, state).blocks)))
 
-
-def export_run(last: Path, folder: Path = CHECKPOINTS) -> Path:
-    """A run's EMA branch as the shipped fp16 checkpoint, tied to the base it was trained on."""
-    state = files.read_meta(last.with_suffix(".json"))
-    recipe = RECIPES[state["recipe"]]
-    world = wfm.load(state["base"])
-    cfg = ControlConfig(state["modality"], world.name, recipe.blocks)
-    run = Run(ControlBranch(world.net, cfg))
-    load_state(last, run, torch.optim.AdamW(run.parameters()))
-    meta = shipped_meta(state, cfg, world, cfg.modality)
-    return files.save(run.ema, folder / f"{checkpoint_name(cfg.modality)}.safetensors", meta)
+    @classmethod
+    def export(cls, run: nn.Module, state: dict[str, Any], folder: Path) -> list[Path]:
+        """The EMA branch, tied to the base it was trained on."""
+        assert isinstance(run, Run) and isinstance(run.ema, ControlBranch)
+        meta = shipped_meta(state, run.ema.cfg, wfm.load(state["base"]), state["modality"])
+        return [files.save(run.ema, folder / f"{checkpoint_name(run.ema.cfg.modality)}.safetensors", meta)]
 
 
 def shipped_meta(state: dict[str, Any], cfg: ControlConfig, world: wfm.WorldModel, modality: str) -> dict[str, Any]:
     """The JSON beside a shipped branch, from its run's state: config, base, provenance and
     the command that reproduces it (``modality``: the one trained, or ``all``)."""
     _, base = base_meta(state["base"])
-    device = state.get("device", "cpu")
-    command = (f"worldgraph train controlnet --modality {modality} --recipe {state['recipe']} "
-               f"--data {state['data']}" + ("" if device == "cpu" else f" --device {device}"))
-    return {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"], "device": device,
-            "base_sha256": base["sha256"], "latent_fingerprint": world.space.fingerprint, "data": state["data"],
-            "train_minutes": round(state["seconds"] / 60, 1), "command": command}
+    return {"config": cfg.to_json(), "recipe": state["recipe"], "steps": state["step"],
+            "device": state.get("device", "cpu"), "base_sha256": base["sha256"],
+            "latent_fingerprint": world.space.fingerprint, "data": state["data"],
+            "train_minutes": round(state["seconds"] / 60, 1),
+            "command": command(state | {"arguments": {"modality": modality}}, "controlnet")}

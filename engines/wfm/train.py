@@ -186,19 +186,3 @@ class WorldModel(Diffusion, family="wfm", recipes=RECIPES, recipe=Recipe):
     @classmethod
     def card(cls, state: dict[str, Any], recipe: Recipe, cfg: WFMConfig) -> dict[str, Any]:
         return super().card(state, recipe, cfg) | ({"init": recipe.init} if recipe.init else {})
-
-
-def train(recipe_name: str, data: Path, run_dir: Path, *, steps: int | None = None, minutes: float | None = None,
-          threads: int = 0, device: str = "cpu", report: Any = None, encoding: Any = None) -> Path:
-    """The CLI's call until it calls the loop for every family: ``engines.training.train``."""
-    from .. import training
-
-    return training.train(WorldModel, recipe_name, data, run_dir,
-                          training.Launch(device=device, threads=threads, steps=steps, minutes=minutes),
-                          report=report, encoding=encoding)
-
-
-def export_run(last: Path, folder: Path | None = None) -> Path:
-    from .. import training
-
-    return training.export(WorldModel, last, folder)[0]

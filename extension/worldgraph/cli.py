@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from worldgraph import __version__, curate_cli, edit_cli, engines_cli, models_cli
+from worldgraph import __version__, curate_cli, edit_cli, engines_cli, models_cli, train_cli
 from worldgraph.batch import cli as batch_cli
 
 from .cli_common import EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID, EXIT_OK, stage_progress
@@ -77,20 +77,24 @@ def build_parser() -> argparse.ArgumentParser:
                                 epilog="{recipes}\n{models}", formatter_class=models_cli.GeneratedHelp)
     train.add_argument("what", choices=["tokenizer", "wfm", "controlnet", "ar", "estimator", "guard", "action",
                                         "camera", "colours"])
-    train.add_argument("--recipe", help="the recipe to train (each family's are listed below)")
+    train.add_argument("--recipe", help="the recipe to train (each family's are listed below), or a .json file "
+                                        'of recipe fields over one: {"from": "wfm-cv4x8x8-gpu", "batch": 1024}')
     train.add_argument("--modality", choices=["vis", "edge", "depth", "seg", "all"],
                        help="controlnet: the branch to train, or all: fine-tune the four shipped ones together")
     train.add_argument("--data", type=Path,
                        help="tokenizer: a dataset folder; guard: a prompts .jsonl (default: the shipped set)")
-    train.add_argument("--run", type=Path, help="checkpoint folder (default: runs/<recipe>)")
+    train.add_argument("--run", "--run-dir", dest="run", type=Path,
+                       help="the run's folder: checkpoint, metrics.jsonl, metrics.png (default: runs/<recipe>; "
+                            "under torchrun spell it --run-dir: torchrun reads --run as its --run-path)")
     train.add_argument("--clips", type=int, default=300, help="colours: clips to learn from (default: 300)")
     train.add_argument("--steps", type=int, help="train to this many steps (default: the recipe's)")
     train.add_argument("--minutes", type=float, help="stop after this long (resume later)")
-    train.add_argument("--threads", type=int, default=0, help="torch threads (default: all)")
+    train.add_argument("--threads", type=int, default=0, help="torch threads (per process; default: all)")
     train.add_argument("--device", default="cpu",
                        help="tokenizer, wfm, controlnet, ar, action, camera: cpu or cuda[:N] (default: cpu)")
     train.add_argument("--no-export", action="store_true",
                        help="do not write the shipped checkpoint when training ends")
+    train_cli.add_options(train)
 
     evaluate = commands.add_parser("eval", help="measure a model on held-out clips (guard: held-out prompts)",
                                    epilog="{models}", formatter_class=models_cli.GeneratedHelp)
@@ -103,7 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=("heldout", "train", "all"), default="heldout",
                           help="guard: which prompts to measure on (default: heldout)")
     evaluate.add_argument("--threshold", type=float, default=0.5, help="guard: classifier threshold (0..1)")
-
     evaluate.add_argument("--clips", type=int, default=0, help="only the first clips (default: all)")
     evaluate.add_argument("--frames", type=int, default=17, help="frames per clip (1 + 4k)")
     evaluate.add_argument("--start", type=int, default=0,
@@ -388,82 +391,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return train_guard(args)
     if args.what == "colours":
         return train_colours(args)
-    from functools import partial
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from worldgraph.nodes import WorldgraphError
-
-    if not args.recipe or not args.data:
-        raise WorldgraphError(f"train {args.what} needs --recipe and --data")
-    if args.what == "tokenizer":
-        from worldgraph.engines.tokenizer import train as trainer
-    elif args.what == "wfm":
-        from worldgraph.engines.wfm import train as trainer
-    elif args.what == "ar":
-        from worldgraph.engines.ar import train as trainer
-    elif args.what == "estimator":
-        from worldgraph.engines.estimate import train as trainer
-    elif args.what == "action":
-        from worldgraph.engines.post import action_train as trainer
-    elif args.what == "camera":
-        from worldgraph.engines.post import camera_train as trainer
-    elif args.modality == "all":  # controlnet
-        from worldgraph.engines.transfer import joint as trainer
-    else:
-        from worldgraph.engines.transfer import train as trainer
-
-        if not args.modality:
-            raise WorldgraphError("train controlnet needs --modality (vis, edge, depth, seg or all)")
-    if args.recipe not in trainer.RECIPES:
-        raise WorldgraphError(f"unknown recipe {args.recipe!r}; recipes: {', '.join(trainer.RECIPES)}")
-    run_dir = args.run or Path("runs") / (args.recipe + (f"-{args.modality}" if args.what == "controlnet" else ""))
-    columns = (TextColumn(f"{args.recipe}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("loss {task.fields[loss]:.4f}  {task.fields[speed]:.2f} steps/s"),
-               TimeRemainingColumn())
-    tty, logged = sys.stderr.isatty(), [0.0]
-    with Progress(*columns, disable=not tty) as bar:
-        task = bar.add_task("train", total=None, loss=0.0, speed=0.0)
-
-        def report(step: int, total: int, loss: float, speed: float) -> None:
-            bar.update(task, completed=step, total=total, loss=loss, speed=speed)
-            if not tty and (time.time() - logged[0] > 60 or step == total):  # a line a minute in logs
-                logged[0] = time.time()
-                print(f"{args.recipe}: step {step}/{total} loss {loss:.4f} {speed:.2f} steps/s",
-                      file=sys.stderr, flush=True)
-
-        def encoding(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description="encoding clips")
-            if not tty and (time.time() - logged[0] > 60 or done == total):
-                logged[0] = time.time()
-                print(f"{args.recipe}: encoding clips {done}/{total}", file=sys.stderr, flush=True)
-
-        if args.what in ("wfm", "ar", "action", "camera") or (args.what, args.modality) == ("controlnet", "all"):
-            train = partial(trainer.train, encoding=encoding, device=args.device)
-        elif args.what == "controlnet":
-            train = partial(trainer.train, modality=args.modality, encoding=encoding, device=args.device)
-        elif args.what == "tokenizer":
-            train = partial(trainer.train, device=args.device)
-        elif args.device != "cpu":
-            raise WorldgraphError(f"train {args.what} runs on the CPU only (--device {args.device})")
-        else:
-            train = trainer.train
-        try:
-            last = train(args.recipe, args.data, run_dir, steps=args.steps, minutes=args.minutes,
-                         threads=args.threads, report=report)
-        except ValueError as e:
-            raise WorldgraphError(str(e)) from None
-    state = json.loads(last.with_suffix(".json").read_text())
-    print(f"{args.recipe}: step {state['step']}, {state['seconds'] / 60:.1f} min, checkpoint {last}")
-    if args.no_export:
-        return EXIT_OK
-    shipped = trainer.export_run(last, args.data) if args.what == "tokenizer" else trainer.export_run(last)
-    if isinstance(shipped, list):  # controlnet --modality all
-        print(f"exported {', '.join(str(p) for p in shipped)} (and their .json)")
-        return EXIT_OK
-    print(f"exported {shipped} (and its .json)" + ("" if args.what == "controlnet" else
-          f"; evaluate it with: worldgraph eval {args.what} --model {shipped.stem} --data <held-out dataset>"))
-    return EXIT_OK
+    return train_cli.cmd_train(args)
 
 
 def train_guard(args: argparse.Namespace) -> int:

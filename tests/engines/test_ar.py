@@ -12,10 +12,11 @@ from worldgraph.engines.ar.data import build_cache, load_cache
 from worldgraph.engines.ar.evaluate import evaluate
 from worldgraph.engines.ar.model import PRESETS, KVCache, VideoGPT, shifted
 from worldgraph.engines.ar.sample import ARInputError, ARSampling, continue_tokens, top_p_filter
-from worldgraph.engines.ar.train import export_run, train
+from worldgraph.engines.ar.train import AutoRegressive
 from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, write_dataset
 from worldgraph.engines.sim.pipeline import ClipSettings
 from worldgraph.engines.sim.randomize import RandomizeConfig
+from worldgraph.engines.training import Launch, export, train
 from worldgraph.engines.weights import CheckpointError
 
 
@@ -39,11 +40,11 @@ def clips(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_model(clips, tmp_path_factory):
     run = tmp_path_factory.mktemp("arrun")
-    train("tiny-ar", clips, run, steps=2)
-    train("tiny-ar", clips, run, steps=4)  # resumes at step 2
+    train(AutoRegressive, "tiny-ar", clips, run, Launch(steps=2))
+    train(AutoRegressive, "tiny-ar", clips, run, Launch(steps=4))  # resumes at step 2
     state = json.loads((run / "last.json").read_text())
     assert state["step"] == 4 and len(state["losses"]) == 4
-    shipped = export_run(run / "last", tmp_path_factory.mktemp("arckpt"))
+    shipped = export(AutoRegressive, run / "last", tmp_path_factory.mktemp("arckpt"))[0]
     return api.load(str(shipped.with_suffix(".json")))
 
 

@@ -11,11 +11,12 @@ from worldgraph.engines.estimate import api
 from worldgraph.engines.estimate.data import build_cache, class_lookup, clip_classes, load_cache
 from worldgraph.engines.estimate.evaluate import evaluate
 from worldgraph.engines.estimate.model import CLASSES, Estimator, EstimatorConfig
-from worldgraph.engines.estimate.train import augment, depth_loss, export_run, train
+from worldgraph.engines.estimate.train import EstimatorTrainer, augment, depth_loss
 from worldgraph.engines.metrics import mean_iou, si_rmse
 from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, write_dataset
 from worldgraph.engines.sim.pipeline import ClipSettings
 from worldgraph.engines.sim.randomize import RandomizeConfig
+from worldgraph.engines.training import Launch, export, train
 from worldgraph.engines.weights import CheckpointError
 
 
@@ -115,11 +116,11 @@ def test_the_cache_holds_both_looks_with_their_depth_and_classes(clips, tmp_path
 @pytest.mark.parametrize("task", ["depth", "seg"])
 def test_training_resumes_exports_and_loads(clips, tmp_path, task):
     run = tmp_path / "run"
-    last = train(f"tiny-estimate-{task}", clips, run, steps=2)
+    last = train(EstimatorTrainer, f"tiny-estimate-{task}", clips, run, Launch(steps=2))
     assert json.loads(last.with_suffix(".json").read_text())["step"] == 2
-    last = train(f"tiny-estimate-{task}", clips, run)  # resumes to the recipe's 3 steps
+    last = train(EstimatorTrainer, f"tiny-estimate-{task}", clips, run)  # resumes to the recipe's 3 steps
     assert json.loads(last.with_suffix(".json").read_text())["step"] == 3
-    shipped = export_run(last, tmp_path / "ckpt")
+    shipped = export(EstimatorTrainer, last, tmp_path / "ckpt")[0]
     meta = json.loads(shipped.with_suffix(".json").read_text())
     assert meta["command"] == f"worldgraph train estimator --recipe tiny-estimate-{task} --data {clips}"
     net = api.load(task, tmp_path / "ckpt")

@@ -20,7 +20,8 @@ from worldgraph.engines.tokenizer.api import (
 from worldgraph.engines.tokenizer.evaluate import evaluate
 from worldgraph.engines.tokenizer.haar import haar_forward, haar_inverse
 from worldgraph.engines.tokenizer.model import FSQ, PRESETS, Tokenizer
-from worldgraph.engines.tokenizer.train import load_state, train
+from worldgraph.engines.tokenizer.train import TokenizerTrainer
+from worldgraph.engines.training import Launch, export, load_state, train
 
 
 def random_model(name: str = "tiny-cv") -> Tokenizer:
@@ -81,10 +82,10 @@ def test_fsq_codes_ids_and_straight_through():
 
 def test_training_resumes_and_exports_a_checkpoint_that_loads(tiny_data, tmp_path):
     run = tmp_path / "run"
-    train("tiny-cv", tiny_data, run, steps=3)
+    train(TokenizerTrainer, "tiny-cv", tiny_data, run, Launch(steps=3))
     state = json.loads((run / "last.json").read_text())
     assert state["step"] == 3
-    train("tiny-cv", tiny_data, run, steps=6)  # picks up at step 3
+    train(TokenizerTrainer, "tiny-cv", tiny_data, run, Launch(steps=6))  # picks up at step 3
     state = json.loads((run / "last.json").read_text())
     assert state["step"] == 6 and len(state["losses"]) == 6
     model = Tokenizer(PRESETS["tiny-cv"])
@@ -96,16 +97,15 @@ def test_training_resumes_and_exports_a_checkpoint_that_loads(tiny_data, tmp_pat
         assert torch.allclose(loaded(x), model.eval()(x), atol=2e-2)  # fp16 storage
 
 
-def test_decoder_recipe_keeps_the_shipped_encoder_and_trains_the_decoder(tiny_data, tmp_path, monkeypatch):
+def test_decoder_recipe_keeps_the_shipped_encoder_and_trains_the_decoder(tiny_data, tmp_path):
     from worldgraph.engines.tokenizer import train as trainer
 
     start = random_model("tiny-dv")
     shipped = checkpoint.export(start, "tiny-dv", {}, folder=tmp_path / "ckpt").with_suffix(".json")
     recipe = trainer.Recipe("tiny-dv", steps=2, video_batch=1, frames=5, init=str(shipped), checkpoint_seconds=0.0,
                             ssim_weight=1.0)
-    monkeypatch.setitem(trainer.RECIPES, "tiny-dv-decoder", recipe)
     run = tmp_path / "run"
-    train("tiny-dv-decoder", tiny_data, run)
+    train(TokenizerTrainer, recipe, tiny_data, run)
     after = Tokenizer(PRESETS["tiny-dv"])
     load_state(run / "last", after, torch.optim.AdamW(after.parameters()))
     before = checkpoint.load(str(shipped)).state_dict()
@@ -115,17 +115,16 @@ def test_decoder_recipe_keeps_the_shipped_encoder_and_trains_the_decoder(tiny_da
     assert any(not torch.equal(v, before[k]) for k, v in after.state_dict().items() if k.startswith("decoder."))
 
 
-def test_whole_model_recipe_trains_the_encoder_and_ships_under_its_own_name(tiny_data, tmp_path, monkeypatch):
+def test_whole_model_recipe_trains_the_encoder_and_ships_under_its_own_name(tiny_data, tmp_path):
     from worldgraph.engines.tokenizer import train as trainer
 
     folder = tmp_path / "ckpt"
     shipped = checkpoint.export(random_model("tiny-cv"), "tiny-cv", {}, folder=folder).with_suffix(".json")
     recipe = trainer.Recipe("tiny-cv", steps=2, video_batch=1, frames=5, init=str(shipped), checkpoint_seconds=0.0,
                             frozen_encoder=False, export_as="tiny-cv-v2", frame_balance=1.0)
-    monkeypatch.setitem(trainer.RECIPES, "tiny-cv-v2", recipe)
     run = tmp_path / "run"
-    train("tiny-cv-v2", tiny_data, run)
-    exported = trainer.export_run(run / "last", tiny_data, folder)
+    train(TokenizerTrainer, recipe, tiny_data, run)
+    exported = export(TokenizerTrainer, run / "last", folder)[0]
     assert exported == folder / "tiny-cv-v2.safetensors" and shipped.exists()  # the start stays as it was
     after, before = checkpoint.load(str(exported.with_suffix(".json"))), checkpoint.load(str(shipped))
     assert after.cfg.name == "tiny-cv-v2"

@@ -8,10 +8,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from worldgraph.cli import main
 from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, write_dataset
 from worldgraph.engines.sim.pipeline import ClipSettings
 from worldgraph.engines.sim.randomize import RandomizeConfig
-from worldgraph.engines.training import Launch, plot, register_recipe, resolve, train
+from worldgraph.engines.training import Launch, register_recipe, resolve, train
 from worldgraph.engines.training.metrics import read
 from worldgraph.engines.training.parallel import Group, split
 from worldgraph.engines.wfm.edm import Condition
@@ -43,7 +44,7 @@ def test_a_resumed_run_takes_the_steps_of_an_unbroken_one(clips, tmp_path):
         "losses"]
 
 
-def test_every_step_and_evaluation_is_a_json_line_and_the_curves_a_png(clips, tmp_path):
+def test_every_step_and_evaluation_is_a_json_line_and_the_curves_a_png(clips, tmp_path, capsys):
     import cv2
 
     train(WorldModel, "tiny-wfm", clips, tmp_path, Launch(steps=3, evals=3))
@@ -54,7 +55,8 @@ def test_every_step_and_evaluation_is_a_json_line_and_the_curves_a_png(clips, tm
     image = cv2.imread(str(tmp_path / "metrics.png"))
     assert image is not None and image.shape == (760, 1100, 3) and (image < 128).any()
     (tmp_path / "metrics.png").unlink()
-    assert plot(tmp_path) == tmp_path / "metrics.png" and (tmp_path / "metrics.png").exists()
+    assert main(["train", "wfm", "--run", str(tmp_path), "--plot"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "metrics.png") and (tmp_path / "metrics.png").exists()
 
 
 def test_a_resumed_run_drops_the_lines_of_steps_it_did_not_save(clips, tmp_path):

@@ -9,12 +9,13 @@ import torch
 from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, write_dataset
 from worldgraph.engines.sim.pipeline import ClipSettings
 from worldgraph.engines.sim.randomize import RandomizeConfig
+from worldgraph.engines.training import Launch, export, train
 from worldgraph.engines.transfer import joint
 from worldgraph.engines.transfer.api import ControlInput, latent_weight, transfer
 from worldgraph.engines.transfer.controls import control_video
 from worldgraph.engines.transfer.joint import subsets
 from worldgraph.engines.transfer.model import Control, ControlBranch, ControlConfig, ControlledDiT, token_weights
-from worldgraph.engines.transfer.train import export_run, train
+from worldgraph.engines.transfer.train import BranchTrainer
 from worldgraph.engines.weights import CheckpointError
 from worldgraph.engines.wfm import api as wfm
 from worldgraph.engines.wfm.api import Sampling, WFMInputError
@@ -99,14 +100,15 @@ def test_control_videos_from_a_dataset_clip(clips, modality):
 
 def test_a_branch_trains_resumes_and_exports(clips, tmp_path):
     run = tmp_path / "run"
-    train("tiny-controlnet", clips, run, modality="edge", steps=2)
+    edge = {"modality": "edge"}
+    train(BranchTrainer, "tiny-controlnet", clips, run, Launch(steps=2), arguments=edge)
     assert json.loads((run / "last.json").read_text())["step"] == 2
-    train("tiny-controlnet", clips, run, modality="edge", steps=3)
+    train(BranchTrainer, "tiny-controlnet", clips, run, Launch(steps=3), arguments=edge)
     state = json.loads((run / "last.json").read_text())
     assert state["step"] == 3 and state["modality"] == "edge" and len(state["losses"]) == 3
-    with pytest.raises(ValueError, match="holds edge controls, not seg"):
-        train("tiny-controlnet", clips, run, modality="seg", steps=4)
-    shipped = export_run(run / "last", tmp_path / "ckpt")
+    with pytest.raises(ValueError, match="a run with modality edge, not seg; use another run folder"):
+        train(BranchTrainer, "tiny-controlnet", clips, run, Launch(steps=4), arguments={"modality": "seg"})
+    shipped = export(BranchTrainer, run / "last", tmp_path / "ckpt")[0]
     meta = json.loads(shipped.with_suffix(".json").read_text())
     assert shipped.name == "controlnet-edge.safetensors" and meta["config"]["blocks"] == 1
     assert meta["command"].startswith("worldgraph train controlnet --modality edge --recipe tiny-controlnet")
@@ -134,8 +136,8 @@ def test_captions_that_say_the_floor_need_a_cache_made_with_them(clips, tmp_path
 def branches(clips, tmp_path_factory):
     """A one-block edge branch on the shipped world model, a few steps trained."""
     run = tmp_path_factory.mktemp("branchrun")
-    train("tiny-controlnet", clips, run, modality="edge", steps=2)
-    return export_run(run / "last", tmp_path_factory.mktemp("branches")).parent
+    train(BranchTrainer, "tiny-controlnet", clips, run, Launch(steps=2), arguments={"modality": "edge"})
+    return export(BranchTrainer, run / "last", tmp_path_factory.mktemp("branches"))[0].parent
 
 
 def edges(frames: int = 17, size: int = 64) -> np.ndarray:
@@ -212,29 +214,31 @@ def test_a_per_clip_weight_of_zero_leaves_that_clip_to_the_base():
 
 def test_the_shipped_branches_fine_tune_together_resume_and_export(clips, tmp_path):
     run = tmp_path / "joint"
-    joint.train("tiny-controlnet-joint", clips, run, steps=1)
-    joint.train("tiny-controlnet-joint", clips, run, steps=2)
+    train(joint.JointTrainer, "tiny-controlnet-joint", clips, run, Launch(steps=1))
+    train(joint.JointTrainer, "tiny-controlnet-joint", clips, run, Launch(steps=2))
     state = json.loads((run / "last.json").read_text())
     assert state["step"] == 2 and len(state["losses"]) == 2
     assert sorted(p.name for p in run.glob("controls-*.safetensors")) == [
         f"controls-{m}.safetensors" for m in sorted(("vis", "edge", "depth", "seg"))]
-    shipped = joint.export_run(run / "last", tmp_path / "ckpt")
+    shipped = export(joint.JointTrainer, run / "last", tmp_path / "ckpt")
     assert [p.name for p in shipped] == [f"controlnet-{m}.safetensors" for m in ("vis", "edge", "depth", "seg")]
     meta = json.loads(shipped[3].with_suffix(".json").read_text())
     assert meta["command"].startswith("worldgraph train controlnet --modality all --recipe tiny-controlnet-joint")
-    from worldgraph.engines.transfer.train import CHECKPOINTS
+    from worldgraph.engines.catalog import SHIPPED
 
-    before = json.loads((CHECKPOINTS / "controlnet-seg.json").read_text())  # what the fine-tune started from
+    before = json.loads((SHIPPED / "controlnet-seg.json").read_text())  # what the fine-tune started from
     assert meta["starts_from"]["command"] == before["command"]
     assert meta["starts_from"].get("starts_from") == before.get("starts_from")  # the whole chain is kept
     assert meta["config"]["blocks"] == 3 and meta["steps"] == 2
 
 
-def test_a_fresh_joint_run_starts_from_the_base_without_shipped_branches(clips, tmp_path):
-    empty = tmp_path / "no-branches"  # nothing shipped here: a fresh run must not need it
+def test_a_fresh_joint_run_starts_from_the_base_without_shipped_branches(clips, tmp_path, monkeypatch):
+    def shipped_branch(*args):
+        raise AssertionError("a fresh run loaded a shipped branch")
+
+    monkeypatch.setattr(joint, "load_branch", shipped_branch)
     run = tmp_path / "fresh"
-    joint.train("tiny-controlnet-joint-fresh", clips, run, steps=1, folder=empty)
-    shipped = joint.export_run(run / "last", tmp_path / "ckpt")
+    train(joint.JointTrainer, "tiny-controlnet-joint-fresh", clips, run, Launch(steps=1))
+    shipped = export(joint.JointTrainer, run / "last", tmp_path / "ckpt")
     meta = json.loads(shipped[0].with_suffix(".json").read_text())
     assert meta["starts_from"] == {} and meta["config"]["blocks"] == 1 and meta["steps"] == 1
-    assert not empty.exists()

@@ -10,10 +10,11 @@ import torch
 from worldgraph.engines.post import actions as A
 from worldgraph.engines.post.action_api import composite_decode, rollout
 from worldgraph.engines.post.action_eval import evaluate
-from worldgraph.engines.post.action_train import export_run, train
+from worldgraph.engines.post.action_train import ActionModel
 from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, write_dataset
 from worldgraph.engines.sim.pipeline import ClipSettings
 from worldgraph.engines.sim.randomize import RandomizeConfig
+from worldgraph.engines.training import Launch, export, train
 from worldgraph.engines.wfm import api
 from worldgraph.engines.wfm.api import Sampling, WFMInputError
 
@@ -32,10 +33,10 @@ def pusher_clips(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_checkpoint(pusher_clips, tmp_path_factory):
     run = tmp_path_factory.mktemp("actionrun")
-    train("tiny-action", pusher_clips, run, steps=2)
-    train("tiny-action", pusher_clips, run, steps=3)  # resumes
+    train(ActionModel, "tiny-action", pusher_clips, run, Launch(steps=2))
+    train(ActionModel, "tiny-action", pusher_clips, run, Launch(steps=3))  # resumes
     assert json.loads((run / "last.json").read_text())["step"] == 3
-    return export_run(run / "last", tmp_path_factory.mktemp("actionckpt")).with_suffix(".json")
+    return export(ActionModel, run / "last", tmp_path_factory.mktemp("actionckpt"))[0].with_suffix(".json")
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +115,9 @@ def test_change_model_trains_on_motion_and_starts_from_nothing_moving(pusher_cli
 
     motion = window_motion(pusher_clips / "clips" / "000000", [0, 16])["motion"]
     assert motion.shape == (2, 4, 8, 8) and 0 < motion.float().mean() < 1  # the pusher moves, the floor does not
-    train("tiny-action-change", pusher_clips, tmp_path, steps=1)
+    train(ActionModel, "tiny-action-change", pusher_clips, tmp_path, Launch(steps=1))
     assert (tmp_path / "still.safetensors").exists()
-    model = api.load(str(export_run(tmp_path / "last", tmp_path / "ckpt").with_suffix(".json")), kind="action")
+    model = api.load(str(export(ActionModel, tmp_path / "last", tmp_path / "ckpt")[0].with_suffix(".json")), kind="action")
     assert model.cfg.predicts_change
     with torch.no_grad():  # a network that outputs nothing...
         model.net.patch_out.weight.zero_()
@@ -196,8 +197,8 @@ def test_pusher_map_lands_on_the_pusher(pusher_clips):
 
 
 def test_a_model_that_sees_the_pusher_needs_its_map(pusher_clips, tmp_path):
-    train("tiny-action-pusher", pusher_clips, tmp_path, steps=1)
-    model = api.load(str(export_run(tmp_path / "last", tmp_path / "ckpt").with_suffix(".json")), kind="action")
+    train(ActionModel, "tiny-action-pusher", pusher_clips, tmp_path, Launch(steps=1))
+    model = api.load(str(export(ActionModel, tmp_path / "last", tmp_path / "ckpt")[0].with_suffix(".json")), kind="action")
     assert model.cfg.map_channels == 1
     given, push = torch.randn(1, 16, 1, 8, 8), torch.zeros(1, 2, 12)
     with pytest.raises(WFMInputError, match="pass its map"):

@@ -19,10 +19,11 @@ from worldgraph.engines.post.camera import (
     usd_camera_path,
 )
 from worldgraph.engines.post.camera_data import add_camera, scene_caption
-from worldgraph.engines.post.camera_train import export_run, train
+from worldgraph.engines.post.camera_train import CameraModel
 from worldgraph.engines.sim.dataset import ClipJobs, SceneSet, write_dataset
 from worldgraph.engines.sim.pipeline import ClipSettings
 from worldgraph.engines.sim.randomize import RandomizeConfig
+from worldgraph.engines.training import Launch, export, train
 from worldgraph.engines.weights import CheckpointError, save
 from worldgraph.engines.wfm.api import Sampling
 from worldgraph.engines.wfm.data import LatentSpace
@@ -142,11 +143,11 @@ def clips(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny(clips, tmp_path_factory):
     run = tmp_path_factory.mktemp("camrun")
-    train("tiny-camera", clips, run, steps=2)
-    train("tiny-camera", clips, run, steps=4)  # resumes at step 2
+    train(CameraModel, "tiny-camera", clips, run, Launch(steps=2))
+    train(CameraModel, "tiny-camera", clips, run, Launch(steps=4))  # resumes at step 2
     state = json.loads((run / "last.json").read_text())
     assert state["step"] == 4 and len(state["losses"]) == 4
-    shipped = export_run(run / "last", tmp_path_factory.mktemp("camckpt"))
+    shipped = export(CameraModel, run / "last", tmp_path_factory.mktemp("camckpt"))[0]
     meta = json.loads(shipped.with_suffix(".json").read_text())
     assert meta["config"]["ray_channels"] == 6 and meta["command"].startswith("worldgraph train camera")
     return camera_api.load(str(shipped.with_suffix(".json"))), run
