@@ -8,6 +8,7 @@ that the last layer's sentence meaning blurs (checkpoints made before have ``lay
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -77,13 +78,14 @@ def probabilities(head: Head, x: torch.Tensor) -> list[Score]:
     return [Score(float(1 - row[0]), CATEGORIES[int(row[1:].argmax()) + 1]) for row in p]
 
 
-def train_head(path: Path = DATA, epochs: int = 300, seed: int = 0) -> tuple[Head, dict[str, Any]]:
-    """Fit the head on the train split (prompts as the guard normalizes them); returns it
-    and its held-out figures on whole prompts (``evaluate`` measures the whole guard)."""
-    from .prompt import normalized
-
+def train_head(
+    normalize: Callable[[str], str], path: Path = DATA, epochs: int = 300, seed: int = 0
+) -> tuple[Head, dict[str, Any]]:
+    """Fit the head on the train split (prompts as ``normalize``, the guard's own
+    ``prompt.normalized``, reads them); returns it and its held-out figures on whole
+    prompts (``evaluate`` measures the whole guard)."""
     rows = load_prompts(path)
-    x = embed([normalized(r["prompt"]) for r in rows], LAYERS)
+    x = embed([normalize(r["prompt"]) for r in rows], LAYERS)
     y = torch.tensor([0 if r["label"] == SAFE else CATEGORIES.index(r["category"]) for r in rows])
     train = torch.tensor([r["split"] == "train" for r in rows])
     torch.manual_seed(seed)

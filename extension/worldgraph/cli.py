@@ -401,10 +401,11 @@ def train_guard(args: argparse.Namespace) -> int:
 
     from worldgraph.engines.guard import classifier
     from worldgraph.engines.guard.evaluate import evaluate
+    from worldgraph.engines.guard.prompt import normalized
 
     data = args.data or classifier.DATA
     start = time.perf_counter()
-    head, figures = classifier.train_head(data)
+    head, figures = classifier.train_head(normalized, data)
     seconds = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as scratch:  # measured before it replaces anything
         card = classifier.export(head, figures, Path(scratch)).with_suffix(".json")
