@@ -18,7 +18,6 @@ only: node choices and ``worldgraph validate`` use it without importing torch.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .media.files import sha256
 
 SHIPPED = Path(__file__).resolve().parent / "checkpoints"  # the shipped weights (one place to move them)
 ENV = "WORLDGRAPH_MODELS"
@@ -295,13 +296,6 @@ def in_folder(folder: Path, family: str | None = None) -> list[str]:
     return found
 
 
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def add(card: Path, folder: Path | None = None, replace: bool = False) -> Entry:

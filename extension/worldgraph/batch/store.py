@@ -138,21 +138,11 @@ class Store:
 
 
 def read_manifest(root: Path) -> list[dict[str, Any]]:
-    """Finished items, once each, whose folder exists; a torn line is skipped."""
-    path = root / MANIFEST
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    records: dict[str, dict[str, Any]] = {}
-    for line in text.splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record, dict) and isinstance(record.get("id"), str) and (root / CLIPS / record["id"]).is_dir():
-            records.setdefault(record["id"], record)
-    return list(records.values())
+    """Finished items, once each, whose folder exists: the readers' lenient view
+    (``engines.sim.integrity.read_records``; ``worldgraph verify`` is the strict one)."""
+    from worldgraph.engines.sim.integrity import read_records
+
+    return read_records(root)
 
 
 def _atomic_text(path: Path, text: str) -> None:
