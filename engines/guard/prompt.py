@@ -4,15 +4,14 @@ each decision saying which stage made it and why, and which stages ran with whic
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .blocklist import Blocklist, Match
-from .text import fold, join_split, sentences, tokens
+from .blocklist import Blocklist, Match, unnegated
+from .text import Token, fold, join_tokens, sentences, tokens
 
 if TYPE_CHECKING:
     from .classifier import Score
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 CHUNK_WORDS = 64  # the classifier reads a sentence in windows of at most this many words ...
 MAX_WINDOWS = 64  # ... up to this many different windows (the blocklist reads everything)
 CLAUSE_WORDS = 3  # a clause this long is a window of its own
-_CLAUSE = re.compile(r"\s*(?:[,:]|\band then\b|\bthen\b|\bwhile\b)\s*")
+CLAUSE_WORDS_CUT = frozenset({"then", "while"})  # clauses are cut at these words, a comma and a colon
 Scorer = Callable[[list[str]], list["Score"]]
 
 
@@ -50,26 +49,42 @@ def shipped_vocabulary() -> frozenset[str]:
 def windows(prompt: str, vocabulary: frozenset[str] = frozenset()) -> list[str]:
     """What the classifier reads: every sentence, every two neighbouring sentences and every
     clause of ``CLAUSE_WORDS`` words or more (cut at commas, colons, "then", "while"), as
-    normalized words (folded, leetspeak and split words undone), at most ``CHUNK_WORDS``
-    words each, without repeats. Its verdict is the worst window's, so a harmless sentence
-    or clause in front of a harmful one does not dilute it."""
+    normalized words (folded, leetspeak and split words undone, what the prompt asks to leave
+    out set aside: ``blocklist.unnegated``), at most ``CHUNK_WORDS`` words each, without
+    repeats. Its verdict is the worst window's, so a harmless sentence or clause in front of a
+    harmful one does not dilute it."""
     vocabulary = vocabulary or shipped_vocabulary()
-    texts = sentences(prompt)
-    parts = [join_split(tokens(s), vocabulary) for s in texts]
+    parts = [unnegated(join_tokens(tokens(s), vocabulary)) for s in sentences(prompt)]
     out: list[str] = []
-    for i, words in enumerate(parts):
-        pair = words + parts[i + 1] if i + 1 < len(parts) else []
-        clauses = [join_split(tokens(c), vocabulary) for c in _CLAUSE.split(texts[i])]
+    for i, toks in enumerate(parts):
+        words = [t.word for t in toks]
+        pair = words + [t.word for t in parts[i + 1]] if i + 1 < len(parts) else []
         for ws in (words, pair if len(pair) <= CHUNK_WORDS else [],
-                   *(c for c in clauses if CLAUSE_WORDS <= len(c) < len(words))):
+                   *(c for c in clauses(toks) if CLAUSE_WORDS <= len(c) < len(words))):
             out += [" ".join(ws[j : j + CHUNK_WORDS]) for j in range(0, len(ws), CHUNK_WORDS)]
     return list(dict.fromkeys(w for w in out if w))
+
+
+def clauses(toks: list[Token]) -> list[list[str]]:
+    """A sentence's words cut into clauses at a comma or colon and at "then" ("and then") and
+    "while" (those words dropped)."""
+    out: list[list[str]] = [[]]
+    for t in toks:
+        if t.word in CLAUSE_WORDS_CUT:
+            if t.word == "then" and out[-1][-1:] == ["and"]:
+                out[-1].pop()
+            out.append([])
+            continue
+        if ":" in t.gap or "," in t.gap:
+            out.append([])
+        out[-1].append(t.word)
+    return [c for c in out if c]
 
 
 def normalized(prompt: str) -> str:
     """The whole prompt as the classifier's normalization reads it (training text)."""
     vocabulary = shipped_vocabulary()
-    return " ".join(w for s in sentences(prompt) for w in join_split(tokens(s), vocabulary))
+    return " ".join(t.word for s in sentences(prompt) for t in unnegated(join_tokens(tokens(s), vocabulary)))
 
 
 @dataclass
@@ -120,9 +135,9 @@ class PromptGuard:
             return GuardResult(True, "none", reason=passed, guards=self.guards(True, False))
         vocabulary = shipped_vocabulary() | (self.blocklist.vocabulary if self.blocklist is not None else frozenset())
         texts = windows(prompt, vocabulary)
-        if not texts:
-            return GuardResult(True, "none", reason="no words to classify",
-                               guards=self.guards(True, False, " (no words)"))
+        if not texts:  # the prompt is only what it asks to leave out ("no gore or nudity")
+            return GuardResult(True, "none", reason="nothing to classify: the prompt only lists what to leave out",
+                               guards=self.guards(True, False, " (only what to leave out)"))
         scores = self._score(texts[:MAX_WINDOWS])
         k = max(range(len(scores)), key=lambda i: scores[i].unsafe)
         worst = scores[k]

@@ -42,12 +42,13 @@ def confusables() -> dict[int, str]:
 
 def fold(text: str) -> str:
     """Lowercase ASCII: compatibility forms unified, invisible (format) characters dropped,
-    look-alike letters mapped, accents removed, control characters turned into spaces."""
+    look-alike letters mapped, accents removed, control characters other than the line break
+    turned into spaces."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join(c for c in text if unicodedata.category(c) != "Cf")  # zero-width, bidi, soft hyphen, tags
     text = unicodedata.normalize("NFKD", text.casefold().translate(confusables()))
     text = "".join(c for c in text if not unicodedata.combining(c))
-    text = "".join(c if c.isprintable() else " " for c in text)
+    text = "".join(c if c.isprintable() or c == "\n" else " " for c in text)  # line breaks kept: they end sentences
     return text.encode("ascii", "ignore").decode()
 
 
@@ -108,23 +109,30 @@ def join_split(toks: list[Token], vocabulary: frozenset[str]) -> list[str]:
     """Words as the writer meant them: runs of three or more single letters ("b o m b") read
     as one word, and a word of ``vocabulary`` split by up to ``JOIN_GAP`` separators
     ("bo mb", "co\\tcaine", "pipe b.omb") read joined; every other word as it is."""
-    out: list[str] = []
+    return [t.word for t in join_tokens(toks, vocabulary)]
+
+
+def join_tokens(toks: list[Token], vocabulary: frozenset[str]) -> list[Token]:
+    """``join_split`` keeping what separates the words (a joined word keeps the gap in front
+    of its first piece), for rules that read punctuation (a negated list ends at a stop)."""
+    out: list[Token] = []
     i = 0
     while i < len(toks):
         joined = _joined(toks, i, vocabulary)
         if joined is not None:
-            word, i = joined
-            out.append(word)
+            word, end = joined
+            out.append(Token(word, toks[i].gap))
+            i = end
             continue
         run = i
         while run < len(toks) and len(toks[run].word) == 1 and toks[run].word.isalpha() \
                 and (run == i or _short_gap(toks[run].gap)):
             run += 1
         if run - i >= 3:
-            out.append("".join(t.word for t in toks[i:run]))
+            out.append(Token("".join(t.word for t in toks[i:run]), toks[i].gap))
             i = run
         else:
-            out.append(toks[i].word)
+            out.append(toks[i])
             i += 1
     return out
 
@@ -162,6 +170,14 @@ def lemma(word: str) -> str:
     import simplemma
 
     return str(simplemma.lemmatize(word, lang="en"))
+
+
+@cache
+def known(word: str) -> bool:
+    """Whether ``word`` is an English word simplemma knows."""
+    import simplemma
+
+    return bool(simplemma.is_known(word, lang="en"))
 
 
 def lemmas(tokens: list[str]) -> list[str]:

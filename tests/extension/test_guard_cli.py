@@ -48,6 +48,8 @@ def test_eval_guard_writes_recall_and_false_positives_per_subset(capsys, tmp_pat
     assert (both["unsafe_recall"], both["benign_false_positive_rate"]) == (1.0, 0.0)
     assert both["subsets"]["obfuscated"] == {"prompts": 1, "recall": 1.0}
     assert both["subsets"]["hard_benign"] == {"prompts": 1, "false_positive_rate": 0.0}
+    assert both["domains"] == {"idioms": {"prompts": 1, "false_positive_rate": 0.0},  # safe rows by category
+                               "physics": {"prompts": 1, "false_positive_rate": 0.0}}
     assert set(result["stages"]) == {"blocklist", "classifier", "both"} and result["guards"]
     assert main(["eval", "guard", "--data", str(data), "--split", "train"]) == 2
     assert "no prompts in the 'train' split" in capsys.readouterr().err
